@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step of theirs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DATA_DIR ?= .local
+# comfy-cli pins versions that clash with ours, so the end-to-end test runs it from its own venv.
+COMFY_CLI_VENV := $(DATA_DIR)/tools/comfy-cli
+COMFY_CLI_VERSION := 1.23.0
+
+.PHONY: run test venv migrate lint typecheck unit comfy-cli clean
+
+$(VENV)/.installed: requirements-dev.txt functions/registry/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+migrate: venv
+	DATA_DIR=$(DATA_DIR) $(PY) -m shared.db.migrate upgrade
+
+run: migrate
+	DATA_DIR=$(DATA_DIR) $(PY) -m local serve
+
+$(COMFY_CLI_VENV)/.installed:
+	$(PYTHON) -m venv $(COMFY_CLI_VENV)
+	$(COMFY_CLI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COMFY_CLI_VENV)/bin/python -m pip install --quiet comfy-cli==$(COMFY_CLI_VERSION)
+	touch $@
+
+comfy-cli: $(COMFY_CLI_VENV)/.installed
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy shared functions local tests bench
+
+unit: venv comfy-cli
+	COMFY_CLI=$(abspath $(COMFY_CLI_VENV))/bin/comfy $(PY) -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

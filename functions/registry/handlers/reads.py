@@ -1,0 +1,134 @@
+"""The public read endpoints: `/nodes`, `/nodes/{id}`, versions, install, `/versions`."""
+
+from __future__ import annotations
+
+from flask import Request, Response
+from werkzeug.datastructures import MultiDict
+
+from functions.registry import serializers
+from functions.registry.handlers.common import container
+from functions.registry.usecases import reads
+from shared import wire
+from shared.errors import InvalidInput
+from shared.http import params
+from shared.http.responses import json_response
+from shared.repositories.catalog import SORTABLE, NodeFilter
+
+# ComfyUI-Manager's form factors, as the operating systems a node must support to be offered.
+_FORM_FACTOR_OS = {
+    "desktop-win": ["Microsoft :: Windows"],
+    "git-windows": ["Microsoft :: Windows"],
+    "desktop-mac": ["MacOS"],
+    "git-mac": ["MacOS"],
+    "git-linux": ["POSIX :: Linux"],
+}
+_ANY_OS = "OS Independent"
+
+
+def page_args(args: MultiDict[str, str], size_name: str = "limit") -> tuple[int, int]:
+    page = params.integer(args, "page", 1, minimum=1)
+    limit = params.integer(args, size_name, 10, minimum=1, maximum=container().settings.max_page_size)
+    return page, limit
+
+
+def statuses(args: MultiDict[str, str]) -> list[str]:
+    out = []
+    for raw in params.strings(args, "statuses"):
+        short = wire.parse_version_status(raw)
+        if short is None:
+            raise InvalidInput(f"Unknown version status {raw!r}", code="invalid_status")
+        out.append(short)
+    return out
+
+
+def node_filter(args: MultiDict[str, str]) -> NodeFilter:
+    f = NodeFilter(
+        include_banned=params.boolean(args, "include_banned", False) or False,
+        changed_since=params.timestamp(args, "timestamp"),
+        node_ids=params.strings(args, "node_id"),
+    )
+    if os_values := params.strings(args, "supported_os"):
+        f.supported_os.append([*os_values, _ANY_OS])
+    if accelerators := params.strings(args, "supported_accelerator"):
+        f.supported_accelerators.append(accelerators)
+    if (form := args.get("form_factor")) in _FORM_FACTOR_OS:
+        f.supported_os.append([*_FORM_FACTOR_OS[form], _ANY_OS])
+    for item in params.strings(args, "sort"):
+        name, _, direction = item.partition(";")
+        if name not in SORTABLE or direction not in ("", "asc", "desc"):
+            raise InvalidInput(
+                f"Cannot sort by {item!r}; use one of {sorted(SORTABLE)} with ';desc' for descending",
+                code="invalid_sort",
+            )
+        f.sort.append((name, direction == "desc"))
+    return f
+
+
+def node_page(result: reads.NodePage, *, with_publisher: bool) -> Response:
+    blobs = container().blobs
+    nodes = [
+        serializers.node(n, result.latest.get(n.id), blobs, with_publisher=with_publisher, include_reason=False)
+        for n in result.nodes
+    ]
+    return json_response(wire.node_page(nodes, result.total, result.page, result.limit))
+
+
+def list_nodes(request: Request) -> Response:
+    page, limit = page_args(request.args)
+    result = reads.list_nodes(container().uow(), node_filter(request.args), page, limit)
+    return node_page(result, with_publisher=True)
+
+
+def get_node(request: Request, node_id: str) -> Response:
+    node, latest = reads.get_node(container().uow(), node_id)
+    return json_response(serializers.node(node, latest, container().blobs))
+
+
+def list_versions(request: Request, node_id: str) -> Response:
+    with_reason = params.boolean(request.args, "include_status_reason", False) or False
+    rows = reads.list_versions(container().uow(), node_id, statuses(request.args))
+    blobs = container().blobs
+    return json_response([serializers.version(v, blobs, include_reason=with_reason) for v in rows])
+
+
+def get_version(request: Request, node_id: str, version: str) -> Response:
+    row = reads.get_version(container().uow(), node_id, version)
+    return json_response(serializers.version(row, container().blobs))
+
+
+def install(request: Request, node_id: str) -> Response:
+    row = reads.install(container().uow(), node_id, request.args.get("version") or None)
+    return json_response(serializers.version(row, container().blobs))
+
+
+def list_all_versions(request: Request) -> Response:
+    page = params.integer(request.args, "page", 1, minimum=1)
+    size = params.integer(request.args, "pageSize", 10, minimum=1, maximum=100, clamp=False)
+    with_reason = params.boolean(request.args, "include_status_reason", False) or False
+    result = reads.list_all_versions(
+        container().uow(), statuses(request.args), request.args.get("nodeId") or None, page, size
+    )
+    blobs = container().blobs
+    return json_response(
+        {
+            "total": result.total,
+            "versions": [serializers.version(v, blobs, include_reason=with_reason) for v in result.versions],
+            "page": result.page,
+            "pageSize": result.size,
+            "totalPages": wire.total_pages(result.total, result.size),
+        }
+    )
+
+
+def publisher_nodes(request: Request, publisher_id: str) -> Response:
+    """The old endpoint: a bare array (it silently stopped at 10; we return them all, up to a bound)."""
+    f = NodeFilter(include_banned=params.boolean(request.args, "include_banned", False) or False)
+    result = reads.publisher_nodes(container().uow(), publisher_id, f, 1, 1000)
+    blobs = container().blobs
+    return json_response([serializers.node(n, result.latest.get(n.id), blobs) for n in result.nodes])
+
+
+def publisher_nodes_v2(request: Request, publisher_id: str) -> Response:
+    page, limit = page_args(request.args)
+    f = NodeFilter(include_banned=params.boolean(request.args, "include_banned", False) or False)
+    return node_page(reads.publisher_nodes(container().uow(), publisher_id, f, page, limit), with_publisher=False)

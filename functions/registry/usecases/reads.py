@@ -1,0 +1,105 @@
+"""The public reads: node lists, one node, its versions, and the install that counts a download."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from functions.registry.usecases.access import publisher_or_404, readable_node
+from shared import versions
+from shared.db.models import Node, NodeVersion
+from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.repositories.catalog import NodeFilter
+from shared.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class NodePage:
+    nodes: Sequence[Node]
+    latest: dict[str, NodeVersion]
+    total: int
+    page: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class VersionPage:
+    versions: Sequence[NodeVersion]
+    total: int
+    page: int
+    size: int
+
+
+def list_nodes(uow: UnitOfWork, f: NodeFilter, page: int, limit: int) -> NodePage:
+    with uow:
+        rows, total = uow.nodes.page(f, page, limit)
+        latest = uow.versions.latest_for_nodes([n.id for n in rows])
+        return NodePage(rows, latest, total, page, limit)
+
+
+def publisher_nodes(uow: UnitOfWork, publisher_id: str, f: NodeFilter, page: int, limit: int) -> NodePage:
+    with uow:
+        publisher_or_404(uow, publisher_id)
+        f.publisher_id = publisher_id
+        rows, total = uow.nodes.page(f, page, limit)
+        latest = uow.versions.latest_for_nodes([n.id for n in rows])
+        return NodePage(rows, latest, total, page, limit)
+
+
+def get_node(uow: UnitOfWork, node_id: str) -> tuple[Node, NodeVersion | None]:
+    with uow:
+        node = readable_node(uow, node_id)
+        return node, uow.versions.latest(node.id)
+
+
+def list_versions(uow: UnitOfWork, node_id: str, statuses: Sequence[str]) -> Sequence[NodeVersion]:
+    with uow:
+        node = readable_node(uow, node_id)
+        return uow.versions.for_node(node.id, statuses)
+
+
+def get_version(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion:
+    with uow:
+        node = readable_node(uow, node_id)
+        row = _find(uow, node.id, version)
+        if row is None:
+            raise NotFound("Node version not found", code="version_not_found")
+        return row
+
+
+def _find(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion | None:
+    try:
+        canonical = versions.normalize(version)
+    except InvalidInput:
+        return None
+    return uow.versions.find(node_id, canonical)
+
+
+def install(uow: UnitOfWork, node_id: str, version: str | None) -> NodeVersion:
+    """The version to install (the newest installable one by default), counting one download atomically."""
+    with uow:
+        node = readable_node(uow, node_id)
+        if version:
+            row = _find(uow, node.id, version)
+            if row is None or row.status == versions.DELETED:
+                raise NotFound(f"Version {version} of node {node_id} not found", code="version_not_found")
+            if row.status not in versions.INSTALLABLE:
+                raise Forbidden(
+                    f"Version {row.version} of node {node_id} is {row.status} and cannot be installed",
+                    code=f"version_{row.status}",
+                )
+        else:
+            row = uow.versions.latest(node.id)
+            if row is None:
+                raise NotFound(f"Node {node_id} has no installable version", code="no_installable_version")
+        uow.nodes.count_download(node.id)
+        uow.commit()
+        return row
+
+
+def list_all_versions(
+    uow: UnitOfWork, statuses: Sequence[str], node_id: str | None, page: int, size: int
+) -> VersionPage:
+    with uow:
+        rows, total = uow.versions.page(statuses, node_id, page, size)
+        return VersionPage(rows, total, page, size)

@@ -1,0 +1,57 @@
+"""`python -m local serve` runs the stack; `python -m local token ...` prints a local login token."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+# firebase-admin reads the emulator switch from the process environment; Settings checks it is safe.
+os.environ.setdefault("APP_ENV", "local")
+os.environ.setdefault("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve every HTTP function on HOST:PORT (default 127.0.0.1:8080)")
+    tok = sub.add_parser("token", help="print a Firebase-emulator ID token for the local stack")
+    tok.add_argument("--uid", default="local-user")
+    tok.add_argument("--email", default="local-user@example.com")
+    tok.add_argument("--name", default="Local User")
+    tok.add_argument("--admin", action="store_true")
+    args = parser.parse_args(argv)
+
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    if args.command == "token":
+        from shared.auth import emulator
+
+        print(
+            emulator.mint(
+                settings.firebase_project_id,
+                args.uid,
+                email=args.email,
+                name=args.name,
+                admin=args.admin,
+                lifetime=7 * 24 * 3600,
+            )
+        )
+        return 0
+
+    from werkzeug.serving import run_simple
+
+    from local.stack import LocalStack
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stack = LocalStack(settings)
+    stack.start_timers()
+    print(f"registry listening on {settings.base_url} (data in {settings.data_dir.resolve()})", flush=True)
+    run_simple(settings.host, settings.port, stack, threaded=True, use_reloader=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:] or ["serve"]))

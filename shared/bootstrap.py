@@ -1,0 +1,94 @@
+"""The one place that picks adapters from `Settings`. Tests build a Container with fakes instead."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.auth.firebase import FirebaseTokenVerifier, TokenVerifier
+from shared.db.engine import engine_for, session_factory
+from shared.ports import BlobStore, EventPublisher
+from shared.settings import Settings, get_settings
+from shared.uow import UnitOfWork
+
+
+class Container:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        blobs: BlobStore | None = None,
+        publisher: EventPublisher | None = None,
+        verifier: TokenVerifier | None = None,
+    ) -> None:
+        self.settings = settings
+        if blobs is not None:
+            self.__dict__["blobs"] = blobs
+        if publisher is not None:
+            self.__dict__["publisher"] = publisher
+        if verifier is not None:
+            self.__dict__["verifier"] = verifier
+
+    @cached_property
+    def engine(self) -> Engine:
+        return engine_for(self.settings.resolved_database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.publisher, self.settings.events_topic)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        s = self.settings
+        if s.blob_backend == "gcs":
+            from shared.adapters.gcs_blobs import GcsBlobStore
+
+            return GcsBlobStore(
+                s.uploads_bucket, project=s.gcp_project, ttl_seconds=s.signed_url_ttl_seconds, endpoint=s.gcs_endpoint
+            )
+        from shared.adapters.local_blobs import LocalBlobStore
+
+        key = (s.local_signing_key or secrets.token_hex(32)).encode()
+        return LocalBlobStore(
+            s.data_dir / "blobs", s.base_url, key, bucket=s.uploads_bucket, ttl_seconds=s.signed_url_ttl_seconds
+        )
+
+    @cached_property
+    def publisher(self) -> EventPublisher:
+        if self.settings.events_backend == "pubsub":
+            from shared.adapters.pubsub_publisher import PubSubPublisher
+
+            return PubSubPublisher(self.settings.gcp_project)
+        from shared.adapters.inprocess_publisher import InProcessPublisher
+
+        return InProcessPublisher()
+
+    @cached_property
+    def verifier(self) -> TokenVerifier:
+        return FirebaseTokenVerifier(self.settings.firebase_project_id)
+
+
+_lock = threading.Lock()
+_container: Container | None = None
+
+
+def get_container() -> Container:
+    global _container
+    with _lock:
+        if _container is None:
+            _container = Container(get_settings())
+        return _container
+
+
+def set_container(container: Container | None) -> None:
+    """Install (or with None, forget) the process-wide container: the local stack and tests use this."""
+    global _container
+    with _lock:
+        _container = container

@@ -1,0 +1,1 @@
+"""Relational storage: models, engine, migrations."""

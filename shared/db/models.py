@@ -1,0 +1,203 @@
+"""The relational model of the registry. Lists are JSON; statuses are short strings (wire names live in `wire`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from shared.db.types import UTCDateTime, new_uuid, utcnow
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class User(Timestamped, Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(256))
+    is_approved: Mapped[bool] = mapped_column(default=False)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+
+class Publisher(Timestamped, Base):
+    __tablename__ = "publishers"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str] = mapped_column(String(2048), default="")
+    support_email: Mapped[str] = mapped_column(String(2048), default="")
+    source_code_repo: Mapped[str] = mapped_column(String(2048), default="")
+    logo_url: Mapped[str] = mapped_column(String(2048), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    permissions: Mapped[list[PublisherPermission]] = relationship(
+        back_populates="publisher", cascade="all, delete-orphan", order_by="PublisherPermission.id"
+    )
+
+
+class PublisherPermission(Base):
+    __tablename__ = "publisher_permissions"
+    __table_args__ = (UniqueConstraint("publisher_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    publisher_id: Mapped[str] = mapped_column(ForeignKey("publishers.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    permission: Mapped[str] = mapped_column(String(16), default="owner")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    publisher: Mapped[Publisher] = relationship(back_populates="permissions")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class PersonalAccessToken(Timestamped, Base):
+    __tablename__ = "personal_access_tokens"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    publisher_id: Mapped[str] = mapped_column(ForeignKey("publishers.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # SHA-256 hex of the token; the clear value is shown once and never stored.
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    token_prefix: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    # None means every node of the publisher; otherwise only these node ids.
+    node_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class Node(Timestamped, Base):
+    __tablename__ = "nodes"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    normalized_id: Mapped[str] = mapped_column(String(100), unique=True)
+    publisher_id: Mapped[str] = mapped_column(ForeignKey("publishers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(256), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(256), default="")
+    author: Mapped[str] = mapped_column(String(256), default="")
+    license: Mapped[str] = mapped_column(Text, default="")
+    repository_url: Mapped[str] = mapped_column(String(2048), default="")
+    icon_url: Mapped[str] = mapped_column(String(2048), default="")
+    banner_url: Mapped[str] = mapped_column(String(2048), default="")
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    tags_admin: Mapped[list[str]] = mapped_column(default=list)
+    supported_os: Mapped[list[str]] = mapped_column(default=list)
+    supported_accelerators: Mapped[list[str]] = mapped_column(default=list)
+    supported_comfyui_version: Mapped[str] = mapped_column(String(256), default="")
+    supported_comfyui_frontend_version: Mapped[str] = mapped_column(String(256), default="")
+    total_install: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_star: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_review: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    status_detail: Mapped[str] = mapped_column(Text, default="")
+    # Bumped whenever the node or one of its versions changes: what incremental sync filters on.
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    publisher: Mapped[Publisher] = relationship(lazy="joined")
+
+
+class NodeVersion(Timestamped, Base):
+    __tablename__ = "node_versions"
+    __table_args__ = (
+        UniqueConstraint("node_id", "version"),
+        Index("ix_node_versions_node_id_sort_key", "node_id", "sort_key"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    node_id: Mapped[str] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"))
+    version: Mapped[str] = mapped_column(String(128))
+    # Zero-padded semver so that ORDER BY gives semantic order (1.10.0 after 1.9.0).
+    sort_key: Mapped[str] = mapped_column(String(200))
+    changelog: Mapped[str] = mapped_column(Text, default="")
+    pip_dependencies: Mapped[list[str]] = mapped_column(default=list)
+    deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    storage_path: Mapped[str] = mapped_column(String(1024))
+    supported_os: Mapped[list[str]] = mapped_column(default=list)
+    supported_accelerators: Mapped[list[str]] = mapped_column(default=list)
+    supported_comfyui_version: Mapped[str] = mapped_column(String(256), default="")
+    supported_comfyui_frontend_version: Mapped[str] = mapped_column(String(256), default="")
+    comfy_node_extract_status: Mapped[str] = mapped_column(String(16), default="pending")
+    comfy_node_cloud_build_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    archive_sha256: Mapped[str | None] = mapped_column(String(64))
+    archive_size: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class NodeReview(Timestamped, Base):
+    __tablename__ = "node_reviews"
+    __table_args__ = (UniqueConstraint("node_id", "user_id"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    node_id: Mapped[str] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    star: Mapped[int] = mapped_column(Integer)
+
+
+class ComfyNode(Timestamped, Base):
+    __tablename__ = "comfy_nodes"
+    __table_args__ = (UniqueConstraint("node_version_id", "name"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    node_version_id: Mapped[str] = mapped_column(ForeignKey("node_versions.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(512), index=True)
+    display_name: Mapped[str] = mapped_column(String(512), default="")
+    category: Mapped[str] = mapped_column(String(512), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    input_types: Mapped[str] = mapped_column(Text, default="")
+    return_types: Mapped[str] = mapped_column(Text, default="")
+    return_names: Mapped[str] = mapped_column(Text, default="")
+    output_is_list: Mapped[list[bool]] = mapped_column(JSON, default=list)
+    function: Mapped[str] = mapped_column(String(512), default="")
+    output_node: Mapped[bool] = mapped_column(default=False)
+    deprecated: Mapped[bool] = mapped_column(default=False)
+    experimental: Mapped[bool] = mapped_column(default=False)
+    policy: Mapped[str] = mapped_column(String(16), default="active")
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_pending", "published_at", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    topic: Mapped[str] = mapped_column(String(256))
+    type: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    actor_id: Mapped[str | None] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(128))
+    target_type: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[str] = mapped_column(String(256))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

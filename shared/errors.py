@@ -1,0 +1,55 @@
+"""The error tree. Use cases raise these; `shared.http.errors` maps them to responses, once."""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """Base of every error a caller is meant to see. `code` is the wire `error` field."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class InvalidInput(AppError):
+    code = "invalid_input"
+
+
+class Unauthenticated(AppError):
+    code = "unauthenticated"
+
+
+class Forbidden(AppError):
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    code = "not_found"
+
+
+class Conflict(AppError):
+    code = "conflict"
+
+
+class PaymentRequired(AppError):
+    code = "payment_required"
+
+
+class RateLimited(AppError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class Unavailable(AppError):
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -1,0 +1,61 @@
+"""The error tree mapped to status codes and the `{"error", "message"}` body, once."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+
+from shared import errors
+from shared.http.responses import json_response
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[errors.AppError], int] = {
+    errors.InvalidInput: 400,
+    errors.Unauthenticated: 401,
+    errors.PaymentRequired: 402,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.RateLimited: 429,
+    errors.Unavailable: 503,
+}
+
+
+def body(code: str, message: str) -> dict[str, str]:
+    return {"error": code, "message": message}
+
+
+def status_of(exc: errors.AppError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def validation_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def to_response(exc: Exception) -> Response:
+    if isinstance(exc, errors.AppError):
+        response = json_response(body(exc.code, exc.message), status_of(exc))
+        if isinstance(exc, errors.RateLimited | errors.Unavailable):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if isinstance(exc, ValidationError):
+        return json_response(body("invalid_input", validation_message(exc)), 400)
+    if isinstance(exc, OperationalError):
+        log.warning("database unavailable: %s", exc.__class__.__name__)
+        response = json_response(body("unavailable", "The database is unavailable; try again shortly."), 503)
+        response.headers["Retry-After"] = "5"
+        return response
+    log.exception("unhandled error")
+    return json_response(body("internal", "Internal Server Error"), 500)

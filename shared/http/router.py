@@ -1,0 +1,73 @@
+"""Dispatch a function's requests by its route table; map every error once; answer CORS as the old service did."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request, Response
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
+from werkzeug.routing import Map, Rule
+
+from shared.http.errors import body, to_response
+from shared.http.responses import json_response
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # werkzeug rule syntax: /nodes/<node_id>
+    handler: Handler
+    operation_id: str
+
+
+class Router:
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self.routes = list(routes)
+        rules = [Rule(r.path, endpoint=i, methods=[r.method]) for i, r in enumerate(self.routes)]
+        self._map = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    def dispatch(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return _cors(request, Response(status=204))
+        try:
+            adapter = self._map.bind("localhost", path_info=request.path, url_scheme="http")
+            index, args = adapter.match(request.path, method=request.method)
+            response = self.routes[index].handler(request, **args)
+        except RouteNotFound:
+            response = json_response(body("not_found", f"No route for {request.method} {request.path}"), 404)
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.valid_methods or []))
+            response = json_response(body("method_not_allowed", f"Use one of: {allowed}"), 405)
+            response.headers["Allow"] = allowed
+        except Exception as exc:  # noqa: BLE001 - the one place errors become responses
+            response = to_response(exc)
+        return _cors(request, response)
+
+    def __call__(self, request: Request) -> Response:
+        return self.dispatch(request)
+
+
+def _cors(request: Request, response: Response) -> Response:
+    origin = request.headers.get("Origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers["Vary"] = "Origin"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+            requested = request.headers.get("Access-Control-Request-Headers")
+            response.headers["Access-Control-Allow-Headers"] = requested or "Authorization, Content-Type"
+            response.headers["Access-Control-Max-Age"] = "3600"
+    return response
+
+
+def describe(routes: Sequence[Route]) -> list[dict[str, Any]]:
+    return [{"method": r.method, "path": r.path, "operationId": r.operation_id} for r in routes]

@@ -1,0 +1,164 @@
+"""Nodes and their versions: lookups, the filtered listings behind `/nodes`, and atomic counters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, String, and_, cast, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from shared.db.models import Node, NodeVersion
+from shared.db.types import utcnow
+from shared.versions import INSTALLABLE
+
+# The `sort` values a client may ask for, by wire name, and the column each orders by.
+SORTABLE = {
+    "id": Node.id,
+    "name": Node.name,
+    "downloads": Node.total_install,
+    "total_install": Node.total_install,
+    "created_at": Node.created_at,
+    "createdAt": Node.created_at,
+    "updated_at": Node.changed_at,
+    "publisher_id": Node.publisher_id,
+    "rating": Node.total_star * 1.0 / func.nullif(Node.total_review, 0),
+}
+
+
+@dataclass
+class NodeFilter:
+    include_banned: bool = False
+    changed_since: datetime | None = None
+    node_ids: list[str] = field(default_factory=list)
+    publisher_id: str | None = None
+    # Each inner list is "any of these"; every list must match. Empty node lists mean "any".
+    supported_os: list[list[str]] = field(default_factory=list)
+    supported_accelerators: list[list[str]] = field(default_factory=list)
+    sort: list[tuple[str, bool]] = field(default_factory=list)  # (wire name, descending)
+
+
+def _json_list_has_any(column: Any, values: list[str]) -> ColumnElement[bool]:
+    # Lists are JSON text on both databases; matching the quoted element is exact and portable.
+    text = cast(column, String)
+    return or_(text == "[]", *[text.like(f'%"{v}"%') for v in values])
+
+
+class Nodes:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, node_id: str) -> Node | None:
+        return self.s.get(Node, node_id)
+
+    def by_normalized_id(self, normalized_id: str) -> Node | None:
+        return self.s.scalar(select(Node).where(Node.normalized_id == normalized_id))
+
+    def add(self, node: Node) -> None:
+        self.s.add(node)
+
+    def count_for_publisher(self, publisher_id: str) -> int:
+        stmt = select(func.count()).select_from(Node).where(Node.publisher_id == publisher_id)
+        return int(self.s.scalar(stmt) or 0)
+
+    def _filtered(self, f: NodeFilter) -> Select[Node]:
+        stmt = select(Node).where(Node.status != "deleted")
+        if not f.include_banned:
+            stmt = stmt.where(Node.status != "banned")
+        if f.publisher_id:
+            stmt = stmt.where(Node.publisher_id == f.publisher_id)
+        if f.node_ids:
+            stmt = stmt.where(Node.id.in_(f.node_ids))
+        if f.changed_since is not None:
+            since = f.changed_since
+            stmt = stmt.where(
+                or_(
+                    Node.changed_at > since,
+                    Node.created_at > since,
+                    exists().where(and_(NodeVersion.node_id == Node.id, NodeVersion.updated_at > since)),
+                )
+            )
+        for values in f.supported_os:
+            stmt = stmt.where(_json_list_has_any(Node.supported_os, values))
+        for values in f.supported_accelerators:
+            stmt = stmt.where(_json_list_has_any(Node.supported_accelerators, values))
+        return stmt
+
+    def page(self, f: NodeFilter, page: int, limit: int) -> tuple[Sequence[Node], int]:
+        stmt = self._filtered(f)
+        total = int(self.s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+        order: list[Any] = []
+        for name, desc in f.sort:
+            column = SORTABLE[name]
+            order.append(column.desc() if desc else column.asc())
+        order.append(Node.id.asc())  # a total order keeps pages stable while clients walk them
+        rows = self.s.scalars(stmt.order_by(*order).offset((page - 1) * limit).limit(limit)).unique().all()
+        return rows, total
+
+    def count_download(self, node_id: str) -> None:
+        self.s.execute(update(Node).where(Node.id == node_id).values(total_install=Node.total_install + 1))
+
+    def touch(self, node_id: str) -> None:
+        self.s.execute(update(Node).where(Node.id == node_id).values(changed_at=utcnow()))
+
+
+class Versions:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, version_id: str) -> NodeVersion | None:
+        return self.s.get(NodeVersion, version_id)
+
+    def add(self, version: NodeVersion) -> None:
+        self.s.add(version)
+
+    def find(self, node_id: str, version: str) -> NodeVersion | None:
+        stmt = select(NodeVersion).where(NodeVersion.node_id == node_id, NodeVersion.version == version)
+        return self.s.scalar(stmt)
+
+    def for_node(self, node_id: str, statuses: Sequence[str] = ()) -> Sequence[NodeVersion]:
+        stmt = select(NodeVersion).where(NodeVersion.node_id == node_id)
+        if statuses:
+            stmt = stmt.where(NodeVersion.status.in_(statuses))
+        return self.s.scalars(stmt.order_by(NodeVersion.sort_key.desc())).all()
+
+    def latest(self, node_id: str, statuses: Sequence[str] = INSTALLABLE) -> NodeVersion | None:
+        stmt = (
+            select(NodeVersion)
+            .where(NodeVersion.node_id == node_id, NodeVersion.status.in_(statuses))
+            .order_by(NodeVersion.sort_key.desc())
+            .limit(1)
+        )
+        return self.s.scalar(stmt)
+
+    def latest_for_nodes(self, node_ids: Sequence[str]) -> dict[str, NodeVersion]:
+        """The newest installable version of each node, in one query."""
+        if not node_ids:
+            return {}
+        ranked = (
+            select(
+                NodeVersion.id,
+                func.row_number()
+                .over(partition_by=NodeVersion.node_id, order_by=NodeVersion.sort_key.desc())
+                .label("rank"),
+            )
+            .where(NodeVersion.node_id.in_(list(node_ids)), NodeVersion.status.in_(INSTALLABLE))
+            .subquery()
+        )
+        stmt = select(NodeVersion).join(ranked, ranked.c.id == NodeVersion.id).where(ranked.c.rank == 1)
+        return {v.node_id: v for v in self.s.scalars(stmt).all()}
+
+    def page(
+        self, statuses: Sequence[str], node_id: str | None, page: int, size: int
+    ) -> tuple[Sequence[NodeVersion], int]:
+        stmt = select(NodeVersion)
+        if statuses:
+            stmt = stmt.where(NodeVersion.status.in_(statuses))
+        if node_id:
+            stmt = stmt.where(NodeVersion.node_id == node_id)
+        total = int(self.s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+        stmt = stmt.order_by(NodeVersion.created_at.desc(), NodeVersion.id).offset((page - 1) * size).limit(size)
+        return self.s.scalars(stmt).all(), total

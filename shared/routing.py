@@ -1,0 +1,45 @@
+"""The one routing table: which function serves which paths. The local server uses it, Terraform renders it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class HttpFunction:
+    name: str  # the deployed Cloud Function's name
+    source: str  # its folder in the repository
+    entry_point: str  # the function in its main.py
+    paths: tuple[str, ...]  # load-balancer path patterns; empty for the default service
+
+
+# Adding an HTTP function is one line here (plus its folder); the default takes every other path.
+HTTP_FUNCTIONS: tuple[HttpFunction, ...] = (HttpFunction("registry", "functions/registry", "registry", ()),)
+DEFAULT = "registry"
+
+
+def function_for(path: str) -> str:
+    for fn in HTTP_FUNCTIONS:
+        for pattern in fn.paths:
+            prefix = pattern.removesuffix("*")
+            if (pattern.endswith("*") and path.startswith(prefix)) or path == pattern:
+                return fn.name
+    return DEFAULT
+
+
+def url_map() -> dict[str, object]:
+    """The load balancer's URL map, as Terraform variables."""
+    return {
+        "default_function": DEFAULT,
+        "path_rules": [{"function": fn.name, "paths": list(fn.paths)} for fn in HTTP_FUNCTIONS if fn.paths],
+        "functions": {fn.name: {"source": fn.source, "entry_point": fn.entry_point} for fn in HTTP_FUNCTIONS},
+    }
+
+
+def render() -> str:
+    return json.dumps({"url_map": url_map()}, indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")

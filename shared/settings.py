@@ -1,0 +1,71 @@
+"""The one place that reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["local", "test", "staging", "production"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    # `ENVIRONMENT` is taken by comfy-cli (it picks its base URL from it), so ours is APP_ENV.
+    app_env: Environment = Field("local", alias="APP_ENV")
+    data_dir: Path = Field(Path(".local"), alias="DATA_DIR")
+    port: int = Field(8080, alias="PORT")
+    host: str = Field("127.0.0.1", alias="HOST")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    # Absolute URL clients reach us at; signed URLs of the local blob store are built on it.
+    public_base_url: str | None = Field(None, alias="PUBLIC_BASE_URL")
+
+    blob_backend: Literal["local", "gcs"] = Field("local", alias="BLOB_BACKEND")
+    uploads_bucket: str = Field("comfy-registry-uploads", alias="UPLOADS_BUCKET")
+    signed_url_ttl_seconds: int = Field(900, alias="SIGNED_URL_TTL_SECONDS", gt=0, le=7 * 24 * 3600)
+    # Key for the local blob store's URL signatures; a fresh one per process is fine locally.
+    local_signing_key: str | None = Field(None, alias="LOCAL_SIGNING_KEY")
+    gcs_endpoint: str | None = Field(None, alias="STORAGE_EMULATOR_HOST")
+
+    events_backend: Literal["inprocess", "pubsub"] = Field("inprocess", alias="EVENTS_BACKEND")
+    events_topic: str = Field("registry-events", alias="EVENTS_TOPIC")
+    gcp_project: str = Field("demo-comfy-registry", alias="GOOGLE_CLOUD_PROJECT")
+    pubsub_emulator_host: str | None = Field(None, alias="PUBSUB_EMULATOR_HOST")
+
+    firebase_project_id: str = Field("demo-comfy-registry", alias="FIREBASE_PROJECT_ID")
+    firebase_auth_emulator_host: str | None = Field(None, alias="FIREBASE_AUTH_EMULATOR_HOST")
+
+    max_publishers_per_user: int = Field(5, alias="MAX_PUBLISHERS_PER_USER", ge=1)
+    max_page_size: int = Field(100, alias="MAX_PAGE_SIZE", ge=1)
+    token_default_ttl_days: int | None = Field(None, alias="TOKEN_DEFAULT_TTL_DAYS", ge=1)
+
+    @model_validator(mode="after")
+    def _emulators_only_where_safe(self) -> Settings:
+        # The auth emulator makes firebase-admin accept unsigned tokens: never outside local and test.
+        if self.firebase_auth_emulator_host and self.app_env not in ("local", "test"):
+            raise ValueError(
+                "FIREBASE_AUTH_EMULATOR_HOST is set but APP_ENV is "
+                f"{self.app_env!r}: unsigned tokens are only accepted in local or test"
+            )
+        if self.blob_backend == "local" and self.app_env in ("staging", "production"):
+            raise ValueError("BLOB_BACKEND=local is for the local stack and tests only")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'registry.sqlite3').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,96 @@
+"""One unit of work per use case: a session, its repositories, and the events to send after commit."""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared import outbox
+from shared.db.models import AuditEntry
+from shared.db.types import new_uuid
+from shared.errors import Conflict, Unavailable
+from shared.ports import EventPublisher
+from shared.repositories.accounts import Publishers, Tokens, Users
+from shared.repositories.catalog import Nodes, Versions
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork:
+    session: Session
+    users: Users
+    publishers: Publishers
+    tokens: Tokens
+    nodes: Nodes
+    versions: Versions
+
+    def __init__(self, sessions: sessionmaker[Session], publisher: EventPublisher, topic: str) -> None:
+        self._sessions = sessions
+        self._publisher = publisher
+        self._topic = topic
+        self._pending_events: list[str] = []
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.users = Users(self.session)
+        self.publishers = Publishers(self.session)
+        self.tokens = Tokens(self.session)
+        self.nodes = Nodes(self.session)
+        self.versions = Versions(self.session)
+        self._pending_events = []
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # close() discards uncommitted work without expiring loaded rows, so results stay readable.
+        try:
+            if exc is not None:
+                self.session.rollback()
+        finally:
+            self.session.close()
+        if isinstance(exc, OperationalError):
+            raise Unavailable("The database is unavailable; try again shortly.", retry_after=5) from exc
+
+    def emit(self, type_: str, **payload: Any) -> None:
+        """Record an event in this transaction; it is sent only if the transaction commits."""
+        event = outbox.new_event(self._topic, type_, payload)
+        event.id = new_uuid()
+        self.session.add(event)
+        self._pending_events.append(event.id)
+
+    def audit(
+        self, actor_id: str | None, action: str, target_type: str, target_id: str, reason: str = "", **details: Any
+    ) -> None:
+        self.session.add(
+            AuditEntry(
+                actor_id=actor_id,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                reason=reason,
+                details=details,
+            )
+        )
+
+    def flush(self) -> None:
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict("The change conflicts with existing data.", code="conflict") from exc
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise Conflict("The change conflicts with existing data.", code="conflict") from exc
+        events, self._pending_events = self._pending_events, []
+        try:
+            outbox.relay(self._sessions, self._publisher, events)
+        except Exception:
+            log.exception("outbox relay failed; the sweep will retry")

@@ -1,0 +1,43 @@
+"""Semantic versions and the status rules the registry and the scanner both apply."""
+
+from __future__ import annotations
+
+import re
+
+import semver
+
+from shared.errors import InvalidInput
+
+_LOOSE = re.compile(r"^[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
+
+# Short (database) status names.
+ACTIVE, PENDING, FLAGGED, BANNED, DELETED = "active", "pending", "flagged", "banned", "deleted"
+VERSION_STATUSES = (ACTIVE, PENDING, FLAGGED, BANNED, DELETED)
+# What `/install` may hand out. The scanner issue narrows this to ACTIVE only.
+INSTALLABLE = (ACTIVE, PENDING)
+
+
+def normalize(raw: str) -> str:
+    """`1.0` -> `1.0.0`, `v2.1.3` -> `2.1.3`; anything that is not a version raises InvalidInput."""
+    text = (raw or "").strip()
+    match = _LOOSE.match(text)
+    if not match or len(text) > 128:
+        raise InvalidInput(f"Invalid semantic version: {raw!r}", code="invalid_version")
+    major, minor, patch, rest = match.groups()
+    candidate = f"{int(major)}.{int(minor or 0)}.{int(patch or 0)}{rest}"
+    try:
+        return str(semver.Version.parse(candidate))
+    except ValueError as exc:
+        raise InvalidInput(f"Invalid semantic version: {raw!r}", code="invalid_version") from exc
+
+
+def sort_key(version: str) -> str:
+    """A string whose lexical order is semver precedence (prerelease below release; build ignored)."""
+    v = semver.Version.parse(version)
+    head = f"{v.major:010d}.{v.minor:010d}.{v.patch:010d}"
+    if not v.prerelease:
+        return head + "~"  # '~' sorts after every prerelease character
+    parts = []
+    for part in v.prerelease.split("."):
+        parts.append(f"0{int(part):010d}" if part.isdigit() else f"1{part}")
+    return head + "-" + ".".join(parts)[:150]

@@ -1,0 +1,114 @@
+"""A thin client over the function's test client, with the steps most tests take."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+from urllib.parse import urlsplit
+
+from werkzeug.test import Client, TestResponse
+
+from shared.auth import emulator
+from shared.bootstrap import Container
+
+
+def zip_bytes(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+    return buf.getvalue()
+
+
+class RegistryClient:
+    def __init__(self, client: Any, container: Container) -> None:
+        self.client = client
+        self.container = container
+
+    # -- raw calls --------------------------------------------------------------------------------
+    def token(self, uid: str, *, admin: bool = False) -> str:
+        return emulator.mint(
+            self.container.settings.firebase_project_id, uid, email=f"{uid}@example.com", name=uid.title(), admin=admin
+        )
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        as_: str | None = None,
+        json_body: Any = None,
+        data: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, Any] | list[tuple[str, Any]] | None = None,
+    ) -> TestResponse:
+        all_headers = dict(headers or {})
+        if as_ is not None:
+            all_headers["Authorization"] = f"Bearer {self.token(as_)}"
+        kwargs: dict[str, Any] = {"headers": all_headers, "query_string": query}
+        if json_body is not None:
+            kwargs["data"] = json.dumps(json_body)
+            kwargs["content_type"] = "application/json"
+        elif data is not None:
+            kwargs["data"] = data
+            kwargs["content_type"] = "application/json"
+        response: TestResponse = self.client.open(path, method=method, **kwargs)
+        return response
+
+    def get(self, path: str, **kw: Any) -> TestResponse:
+        return self.call("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> TestResponse:
+        return self.call("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> TestResponse:
+        return self.call("PUT", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> TestResponse:
+        return self.call("DELETE", path, **kw)
+
+    # -- common steps -----------------------------------------------------------------------------
+    def create_publisher(self, uid: str, publisher_id: str, name: str | None = None) -> dict[str, Any]:
+        r = self.post("/publishers", as_=uid, json_body={"id": publisher_id, "name": name or publisher_id})
+        assert r.status_code == 201, r.get_data(as_text=True)
+        return dict(r.get_json())
+
+    def create_token(self, uid: str, publisher_id: str, **body: Any) -> str:
+        r = self.post(f"/publishers/{publisher_id}/tokens", as_=uid, json_body={"name": "ci", **body})
+        assert r.status_code == 201, r.get_data(as_text=True)
+        return str(r.get_json()["token"])
+
+    def publish_body(self, token: str, node_id: str, version: str, **node: Any) -> dict[str, Any]:
+        return {
+            "personal_access_token": token,
+            "node": {
+                "id": node_id,
+                "name": node.pop("name", node_id.title()),
+                "description": "",
+                "icon": "",
+                "license": '{"text": "MIT"}',
+                "repository": "https://github.com/x/y",
+                **node,
+            },
+            "node_version": {"version": version, "dependencies": ["numpy"]},
+        }
+
+    def publish(self, publisher_id: str, node_id: str, version: str, token: str, **node: Any) -> dict[str, Any]:
+        r = self.post(
+            f"/publishers/{publisher_id}/nodes/{node_id}/versions",
+            json_body=self.publish_body(token, node_id, version, **node),
+        )
+        assert r.status_code == 201, r.get_data(as_text=True)
+        return dict(r.get_json())
+
+    def upload(self, signed_url: str, body: bytes, content_type: str = "application/zip") -> TestResponse:
+        """PUT to a local signed URL, through the local blob store's own HTTP side."""
+        parts = urlsplit(signed_url)
+        blob_client = Client(self.container.blobs.wsgi)  # type: ignore[attr-defined]
+        return blob_client.put(f"{parts.path}?{parts.query}", data=body, content_type=content_type)
+
+    def owner_with_token(self, uid: str = "alice", publisher_id: str = "alice-pub") -> str:
+        self.create_publisher(uid, publisher_id)
+        return self.create_token(uid, publisher_id)
