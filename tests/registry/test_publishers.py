@@ -11,8 +11,13 @@ from tests.support import RegistryClient
 def test_get_user_creates_the_row_from_the_token(api: RegistryClient) -> None:
     r = api.get("/users", as_="alice")
     assert r.status_code == 200
-    assert r.get_json() == {"id": "alice", "email": "alice@example.com", "name": "Alice",
-                            "isApproved": False, "isAdmin": False}
+    assert r.get_json() == {
+        "id": "alice",
+        "email": "alice@example.com",
+        "name": "Alice",
+        "isApproved": False,
+        "isAdmin": False,
+    }
     with api.container.sessions() as s:
         assert s.get(User, "alice") is not None
 
@@ -37,8 +42,11 @@ def test_create_get_update_and_list_publishers(api: RegistryClient) -> None:
     assert r.status_code == 200 and r.get_json()["name"] == "Alice's nodes"
     assert "email" not in str(r.get_json()["members"])  # no member e-mail leaks to the public
 
-    r = api.put("/publishers/alice-pub", as_="alice",
-                json_body={"description": "d", "website": "https://w", "logo": "https://l", "unknown": 1})
+    r = api.put(
+        "/publishers/alice-pub",
+        as_="alice",
+        json_body={"description": "d", "website": "https://w", "logo": "https://l", "unknown": 1},
+    )
     assert r.status_code == 200
     body = r.get_json()
     assert (body["description"], body["website"], body["logo"]) == ("d", "https://w", "https://l")

@@ -79,11 +79,13 @@ def test_expired_token_is_refused(api: RegistryClient) -> None:
 
 def test_expiry_must_be_in_the_future(api: RegistryClient) -> None:
     api.create_publisher("alice", "alice-pub")
-    r = api.post("/publishers/alice-pub/tokens", as_="alice",
-                 json_body={"name": "x", "expiresAt": "2001-01-01T00:00:00Z"})
+    r = api.post(
+        "/publishers/alice-pub/tokens", as_="alice", json_body={"name": "x", "expiresAt": "2001-01-01T00:00:00Z"}
+    )
     assert r.status_code == 400
-    r = api.post("/publishers/alice-pub/tokens", as_="alice",
-                 json_body={"name": "x", "expiresAt": "2999-01-01T00:00:00Z"})
+    r = api.post(
+        "/publishers/alice-pub/tokens", as_="alice", json_body={"name": "x", "expiresAt": "2999-01-01T00:00:00Z"}
+    )
     assert r.status_code == 201 and r.get_json()["expiresAt"].startswith("2999-01-01T00:00:00")
 
 

@@ -1,0 +1,47 @@
+"""Routing, errors and CORS at the function's entry point."""
+
+from __future__ import annotations
+
+from tests.support import RegistryClient
+
+
+def test_health(api: RegistryClient) -> None:
+    r = api.get("/health")
+    assert r.status_code == 200 and r.get_data(as_text=True) == "OK"
+
+
+def test_openapi_is_served(api: RegistryClient) -> None:
+    r = api.get("/openapi")
+    assert r.status_code == 200 and r.get_json()["openapi"].startswith("3.")
+
+
+def test_unknown_route_and_method(api: RegistryClient) -> None:
+    r = api.get("/no/such/path")
+    assert r.status_code == 404 and set(r.get_json()) == {"error", "message"}
+    r = api.call("PATCH", "/nodes")
+    assert r.status_code == 405 and "GET" in r.headers["Allow"]
+
+
+def test_cors_reflects_the_origin(api: RegistryClient) -> None:
+    r = api.call(
+        "OPTIONS",
+        "/nodes",
+        headers={"Origin": "https://registry.comfy.org", "Access-Control-Request-Headers": "authorization"},
+    )
+    assert r.status_code == 204
+    assert r.headers["Access-Control-Allow-Origin"] == "https://registry.comfy.org"
+    assert r.headers["Access-Control-Allow-Headers"] == "authorization"
+    r = api.get("/nodes", headers={"Origin": "http://localhost:5173"})
+    assert r.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+
+
+def test_database_outage_is_503_with_retry_after(api: RegistryClient) -> None:
+    from sqlalchemy.orm import sessionmaker
+
+    from shared.db.engine import make_engine
+
+    broken = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    api.container.__dict__["sessions"] = sessionmaker(broken)
+    r = api.get("/nodes")
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+    assert r.get_json()["error"] == "unavailable"

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+
+from shared.errors import InvalidInput
+from shared.versions import normalize, sort_key
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("1.0", "1.0.0"),
+        ("v2.1.3", "2.1.3"),
+        ("1", "1.0.0"),
+        ("01.02.03", "1.2.3"),
+        ("1.0.0-beta.2", "1.0.0-beta.2"),
+        ("1.0.0+build.7", "1.0.0+build.7"),
+        (" 3.4.5 ", "3.4.5"),
+    ],
+)
+def test_normalize(raw: str, canonical: str) -> None:
+    assert normalize(raw) == canonical
+
+
+@pytest.mark.parametrize("raw", ["", "x", "1.2.3.4", "1..2", "1.0.0-", "1.0.0-01", "v", "1.0.0 beta"])
+def test_normalize_refuses_non_versions(raw: str) -> None:
+    with pytest.raises(InvalidInput):
+        normalize(raw)
+
+
+def test_sort_key_follows_semver_precedence() -> None:
+    ordered = [
+        "0.9.0",
+        "1.0.0-alpha",
+        "1.0.0-alpha.1",
+        "1.0.0-alpha.beta",
+        "1.0.0-beta",
+        "1.0.0-beta.2",
+        "1.0.0-beta.11",
+        "1.0.0-rc.1",
+        "1.0.0",
+        "1.2.0",
+        "1.9.0",
+        "1.10.0",
+        "10.0.0",
+    ]
+    assert sorted(ordered, key=sort_key) == ordered
