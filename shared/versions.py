@@ -41,3 +41,35 @@ def sort_key(version: str) -> str:
     for part in v.prerelease.split("."):
         parts.append(f"0{int(part):010d}" if part.isdigit() else f"1{part}")
     return head + "-" + ".".join(parts)[:150]
+
+
+_CLAUSE = re.compile(r"^\s*(>=|<=|==|!=|~=|>|<|=)?\s*([vV]?\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?)\s*$")
+_AFTER = "~~"  # appended to a key, it sorts after that version and before the next one
+
+
+def specifier_bounds(spec: str) -> tuple[str | None, str | None]:
+    """Sort-key bounds [low, high) of a `requires-comfyui` specifier such as `>=0.3.0,<0.4`.
+
+    Unreadable specifiers give (None, None): we never hide a node because we could not read its claim."""
+    low: str | None = None
+    high: str | None = None
+    for clause in filter(None, (c.strip() for c in (spec or "").split(","))):
+        match = _CLAUSE.match(clause)
+        if not match:
+            return None, None
+        op, raw = match.group(1) or "==", match.group(2)
+        try:
+            key = sort_key(normalize(raw))
+        except (InvalidInput, ValueError):
+            return None, None
+        if op in (">=", "~="):
+            low = max(low or key, key)
+        elif op == ">":
+            low = max(low or key, key + _AFTER)
+        elif op == "<":
+            high = min(high or key, key)
+        elif op == "<=":
+            high = min(high or key + _AFTER, key + _AFTER)
+        elif op in ("==", "="):
+            low, high = max(low or key, key), min(high or key + _AFTER, key + _AFTER)
+    return low, high

@@ -112,6 +112,9 @@ class Node(Timestamped, Base):
     supported_accelerators: Mapped[list[str]] = mapped_column(default=list)
     supported_comfyui_version: Mapped[str] = mapped_column(String(256), default="")
     supported_comfyui_frontend_version: Mapped[str] = mapped_column(String(256), default="")
+    # Sort-key bounds [low, high) of supported_comfyui_version, so `comfyui_version=` filters in SQL.
+    comfyui_low_key: Mapped[str | None] = mapped_column(String(200))
+    comfyui_high_key: Mapped[str | None] = mapped_column(String(200))
     total_install: Mapped[int] = mapped_column(BigInteger, default=0)
     total_star: Mapped[int] = mapped_column(BigInteger, default=0)
     total_review: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -39,6 +39,7 @@ class NodeFilter:
     supported_os: list[list[str]] = field(default_factory=list)
     supported_accelerators: list[list[str]] = field(default_factory=list)
     sort: list[tuple[str, bool]] = field(default_factory=list)  # (wire name, descending)
+    comfyui_version_key: str | None = None  # sort key of the client's ComfyUI version
 
 
 def _json_list_has_any(column: Any, values: list[str]) -> ColumnElement[bool]:
@@ -80,6 +81,11 @@ class Nodes:
                     Node.created_at > since,
                     exists().where(and_(NodeVersion.node_id == Node.id, NodeVersion.updated_at > since)),
                 )
+            )
+        if (key := f.comfyui_version_key) is not None:
+            stmt = stmt.where(
+                or_(Node.comfyui_low_key.is_(None), Node.comfyui_low_key <= key),
+                or_(Node.comfyui_high_key.is_(None), Node.comfyui_high_key > key),
             )
         for values in f.supported_os:
             stmt = stmt.where(_json_list_has_any(Node.supported_os, values))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -21,7 +22,7 @@ ACTIVE = "NodeVersionStatusActive"
 
 
 def _git(repo: Path, *args: str) -> str:
-    env = {"HOME": str(repo.parent), "GIT_CONFIG_NOSYSTEM": "1", "PATH": "/usr/local/bin:/usr/bin:/bin"}
+    env = {"HOME": str(repo.parent), "GIT_CONFIG_NOSYSTEM": "1", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     out = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True, timeout=60)
     return out.stdout
 

@@ -133,6 +133,23 @@ def test_filters_node_id_os_accelerator_and_sort(api: RegistryClient) -> None:
     assert ids(sort="id;desc") == ["win-only", "unstated", "anywhere"]
 
 
+def test_comfyui_version_filter(api: RegistryClient) -> None:
+    token = api.owner_with_token()
+    api.publish("alice-pub", "new-only", "1.0.0", token, supported_comfyui_version=">=0.3.40")
+    api.publish("alice-pub", "old-only", "1.0.0", token, supported_comfyui_version="<0.3.0")
+    api.publish("alice-pub", "any", "1.0.0", token)
+
+    def ids(version: str) -> list[str]:
+        return [n["id"] for n in api.get("/nodes", query={"comfyui_version": version}).get_json()["nodes"]]
+
+    assert ids("v0.3.41") == ["any", "new-only"]
+    assert ids("v0.2.0") == ["any", "old-only"]
+    assert ids("unknown") == ["any", "new-only", "old-only"]
+    r = api.put("/publishers/alice-pub/nodes/old-only", as_="alice", json_body={"supported_comfyui_version": ""})
+    assert r.status_code == 200
+    assert ids("v0.3.41") == ["any", "new-only", "old-only"]
+
+
 def test_node_and_versions(api: RegistryClient) -> None:
     token = api.owner_with_token()
     for v in ("1.9.0", "1.10.0", "1.2.0"):

@@ -45,3 +45,21 @@ def test_sort_key_follows_semver_precedence() -> None:
         "10.0.0",
     ]
     assert sorted(ordered, key=sort_key) == ordered
+
+
+def _admits(spec: str, version: str) -> bool:
+    from shared.versions import specifier_bounds
+
+    low, high = specifier_bounds(spec)
+    key = sort_key(normalize(version))
+    return (low is None or low <= key) and (high is None or key < high)
+
+
+@pytest.mark.parametrize(("spec", "version", "expected"), [
+    (">=0.3.0", "0.3.0", True), (">=0.3.0", "0.2.9", False), (">0.3.0", "0.3.0", False), (">0.3.0", "0.3.1", True),
+    ("<0.4", "0.3.99", True), ("<0.4", "0.4.0", False), ("<=0.4", "0.4.0", True), ("<=0.4", "0.4.1", False),
+    (">=0.3.10,<0.4", "0.3.9", False), (">=0.3.10,<0.4", "0.3.40", True), ("==0.3.1", "0.3.1", True),
+    ("0.3.1", "0.3.2", False), ("", "9.9.9", True), ("nonsense", "0.1.0", True), ("!=0.3.1", "0.3.1", True),
+])
+def test_specifier_bounds(spec: str, version: str, expected: bool) -> None:
+    assert _admits(spec, version) is expected

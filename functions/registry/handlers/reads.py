@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Request, Response
 from werkzeug.datastructures import MultiDict
 
 from functions.registry import serializers
 from functions.registry.handlers.common import container
 from functions.registry.usecases import reads
-from shared import wire
+from shared import versions, wire
 from shared.errors import InvalidInput
 from shared.http import params
 from shared.http.responses import json_response
@@ -51,6 +53,10 @@ def node_filter(args: MultiDict[str, str]) -> NodeFilter:
         f.supported_os.append([*os_values, _ANY_OS])
     if accelerators := params.strings(args, "supported_accelerator"):
         f.supported_accelerators.append(accelerators)
+    if comfyui := args.get("comfyui_version"):
+        # ComfyUI-Manager sends a git tag such as v0.3.40, or "unknown": only a version filters.
+        with contextlib.suppress(InvalidInput):
+            f.comfyui_version_key = versions.sort_key(versions.normalize(comfyui))
     if (form := args.get("form_factor")) in _FORM_FACTOR_OS:
         f.supported_os.append([*_FORM_FACTOR_OS[form], _ANY_OS])
     for item in params.strings(args, "sort"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functions.registry.schemas import NodeIn
 from functions.registry.usecases.access import check_node_id, node_of, normalized_node_id, owned_publisher
+from shared import versions
 from shared.auth.identity import Identity
 from shared.db.models import Node
 from shared.db.types import utcnow
@@ -38,6 +39,7 @@ def apply(node: Node, body: NodeIn, *, skip_empty: bool) -> bool:
         if getattr(node, column) != value:
             setattr(node, column, value)
             changed = True
+    node.comfyui_low_key, node.comfyui_high_key = versions.specifier_bounds(node.supported_comfyui_version)
     return changed
 
 

@@ -89,6 +89,8 @@ def upgrade() -> None:
     sa.Column('supported_accelerators', sa.JSON(), nullable=False),
     sa.Column('supported_comfyui_version', sa.String(length=256), nullable=False),
     sa.Column('supported_comfyui_frontend_version', sa.String(length=256), nullable=False),
+    sa.Column('comfyui_low_key', sa.String(length=200), nullable=True),
+    sa.Column('comfyui_high_key', sa.String(length=200), nullable=True),
     sa.Column('total_install', sa.BigInteger(), nullable=False),
     sa.Column('total_star', sa.BigInteger(), nullable=False),
     sa.Column('total_review', sa.BigInteger(), nullable=False),
