@@ -18,10 +18,10 @@ $(VENV)/.installed: requirements-dev.txt functions/registry/requirements.txt
 venv: $(VENV)/.installed
 
 migrate: venv
-	DATA_DIR=$(DATA_DIR) $(PY) -m shared.db.migrate upgrade
+	APP_ENV=local DATA_DIR=$(DATA_DIR) $(PY) -m shared.db.migrate upgrade
 
 run: migrate
-	DATA_DIR=$(DATA_DIR) $(PY) -m local serve
+	APP_ENV=local DATA_DIR=$(DATA_DIR) $(PY) -m local serve
 
 $(COMFY_CLI_VENV)/.installed:
 	$(PYTHON) -m venv $(COMFY_CLI_VENV)

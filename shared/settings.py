@@ -16,7 +16,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     # `ENVIRONMENT` is taken by comfy-cli (it picks its base URL from it), so ours is APP_ENV.
-    app_env: Environment = Field("local", alias="APP_ENV")
+    # Production unless told otherwise, so the local conveniences must be asked for explicitly.
+    app_env: Environment = Field("production", alias="APP_ENV")
     data_dir: Path = Field(Path(".local"), alias="DATA_DIR")
     port: int = Field(8080, alias="PORT")
     host: str = Field("127.0.0.1", alias="HOST")

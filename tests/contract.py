@@ -77,7 +77,6 @@ def operations() -> set[tuple[str, str, str]]:
 _FORMATS = FormatChecker(formats=())
 
 
-@_FORMATS.checks("date-time", raises=ValueError)
 def _is_date_time(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -87,12 +86,15 @@ def _is_date_time(value: object) -> bool:
     return True
 
 
-@_FORMATS.checks("uuid", raises=ValueError)
 def _is_uuid(value: object) -> bool:
     if not isinstance(value, str):
         return True
     uuid.UUID(value)
     return True
+
+
+_FORMATS.checks("date-time", raises=ValueError)(_is_date_time)
+_FORMATS.checks("uuid", raises=ValueError)(_is_uuid)
 
 
 # -- OpenAPI 3.0 schema -> JSON Schema ------------------------------------------------------------------

@@ -45,3 +45,22 @@ def test_database_outage_is_503_with_retry_after(api: RegistryClient) -> None:
     r = api.get("/nodes")
     assert r.status_code == 503 and r.headers["Retry-After"] == "5"
     assert r.get_json()["error"] == "unavailable"
+
+
+def test_outbox_sweep_entry_point_sends_what_the_relay_could_not(api: RegistryClient) -> None:
+    import functions_framework
+
+    from tests.conftest import ROOT
+
+    def down(message: object) -> None:
+        raise ConnectionError("pubsub down")
+
+    events = api.container.publisher
+    unsubscribe = events.subscribe("registry-events", down)  # type: ignore[attr-defined]
+    api.create_publisher("alice", "alice-pub")  # commits; relaying its event fails
+    unsubscribe()
+    sweep = functions_framework.create_app("registry_outbox_sweep", str(ROOT / "functions/registry/main.py"), "http")
+    r = sweep.test_client().post("/")
+    assert r.status_code == 200 and r.get_json() == {"sent": 1}
+    assert sweep.test_client().post("/").get_json() == {"sent": 0}
+    assert [m.attributes["event_type"] for m in events.delivered] == ["publisher.created"]  # type: ignore[attr-defined]

@@ -20,7 +20,12 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
+MAX_BODY_BYTES = 1_000_000
+
+
 def json_body(request: Request, model: type[M]) -> M:
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise InvalidInput(f"The body is larger than {MAX_BODY_BYTES} bytes", code="too_large")
     raw = request.get_data(cache=True)
     if not raw.strip():
         data: Any = {}

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shared.auth.identity import Identity
 from shared.db.models import PersonalAccessToken, Publisher, PublisherPermission, User
+from shared.db.types import utcnow
 
 
 class Users:
@@ -20,10 +23,26 @@ class Users:
 
     def upsert(self, identity: Identity) -> User:
         """Keep the row in step with the token's claims, as every login does."""
-        user = self.s.get(User, identity.uid, with_for_update=False)
+        user = self.s.get(User, identity.uid)
         if user is None:
-            user = User(id=identity.uid, email=identity.email, name=identity.name)
-            self.s.add(user)
+            # Two first requests of one user can race: insert-or-ignore, then read whichever row won.
+            insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+            self.s.execute(
+                insert(User)
+                .values(
+                    id=identity.uid,
+                    email=identity.email,
+                    name=identity.name,
+                    is_approved=False,
+                    is_admin=False,
+                    status="active",
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            user = self.s.get(User, identity.uid)
+            assert user is not None
         else:
             if identity.email is not None and user.email != identity.email:
                 user.email = identity.email

@@ -55,11 +55,25 @@ def _admits(spec: str, version: str) -> bool:
     return (low is None or low <= key) and (high is None or key < high)
 
 
-@pytest.mark.parametrize(("spec", "version", "expected"), [
-    (">=0.3.0", "0.3.0", True), (">=0.3.0", "0.2.9", False), (">0.3.0", "0.3.0", False), (">0.3.0", "0.3.1", True),
-    ("<0.4", "0.3.99", True), ("<0.4", "0.4.0", False), ("<=0.4", "0.4.0", True), ("<=0.4", "0.4.1", False),
-    (">=0.3.10,<0.4", "0.3.9", False), (">=0.3.10,<0.4", "0.3.40", True), ("==0.3.1", "0.3.1", True),
-    ("0.3.1", "0.3.2", False), ("", "9.9.9", True), ("nonsense", "0.1.0", True), ("!=0.3.1", "0.3.1", True),
-])
+@pytest.mark.parametrize(
+    ("spec", "version", "expected"),
+    [
+        (">=0.3.0", "0.3.0", True),
+        (">=0.3.0", "0.2.9", False),
+        (">0.3.0", "0.3.0", False),
+        (">0.3.0", "0.3.1", True),
+        ("<0.4", "0.3.99", True),
+        ("<0.4", "0.4.0", False),
+        ("<=0.4", "0.4.0", True),
+        ("<=0.4", "0.4.1", False),
+        (">=0.3.10,<0.4", "0.3.9", False),
+        (">=0.3.10,<0.4", "0.3.40", True),
+        ("==0.3.1", "0.3.1", True),
+        ("0.3.1", "0.3.2", False),
+        ("", "9.9.9", True),
+        ("nonsense", "0.1.0", True),
+        ("!=0.3.1", "0.3.1", True),
+    ],
+)
 def test_specifier_bounds(spec: str, version: str, expected: bool) -> None:
     assert _admits(spec, version) is expected
