@@ -12,6 +12,13 @@ from werkzeug.test import Client, TestResponse
 
 from shared.auth import emulator
 from shared.bootstrap import Container
+from tests.contract import validate_test_response
+
+
+def find_route(method: str, path: str) -> bool:
+    from functions.registry.routes import router
+
+    return router.matches(method, path)
 
 
 def zip_bytes(files: dict[str, str]) -> bytes:
@@ -55,6 +62,9 @@ class RegistryClient:
             kwargs["data"] = data
             kwargs["content_type"] = "application/json"
         response: TestResponse = self.client.open(path, method=method, **kwargs)
+        if find_route(method, path):
+            # Every answer of a known operation must match our OpenAPI document.
+            validate_test_response(method, path, response)
         return response
 
     def get(self, path: str, **kw: Any) -> TestResponse:

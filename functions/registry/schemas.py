@@ -28,7 +28,16 @@ class PublisherIn(Body):
     logo: Url | None = None
 
 
-class NodeIn(Body):
+class Compatibility(Body):
+    """What a node or a version says it runs on (comfy-cli sends these on both)."""
+
+    supported_os: Annotated[list[Short], Field(max_length=32)] | None = None
+    supported_accelerators: Annotated[list[Short], Field(max_length=32)] | None = None
+    supported_comfyui_version: Short | None = None
+    supported_comfyui_frontend_version: Short | None = None
+
+
+class NodeIn(Compatibility):
     id: Annotated[str, StringConstraints(max_length=100)] | None = None
     name: Short | None = None
     description: Annotated[str, StringConstraints(max_length=1000)] | None = None
@@ -39,20 +48,12 @@ class NodeIn(Body):
     repository: Url | None = None
     banner_url: Url | None = None
     tags: Annotated[list[Tag], Field(max_length=64)] | None = None
-    supported_os: Annotated[list[Short], Field(max_length=32)] | None = None
-    supported_accelerators: Annotated[list[Short], Field(max_length=32)] | None = None
-    supported_comfyui_version: Short | None = None
-    supported_comfyui_frontend_version: Short | None = None
 
 
-class NodeVersionIn(Body):
+class NodeVersionIn(Compatibility):
     version: Annotated[str, StringConstraints(max_length=128)]
     changelog: Text | None = None
     dependencies: Annotated[list[Requirement], Field(max_length=500)] | None = None
-    supported_os: Annotated[list[Short], Field(max_length=32)] | None = None
-    supported_accelerators: Annotated[list[Short], Field(max_length=32)] | None = None
-    supported_comfyui_version: Short | None = None
-    supported_comfyui_frontend_version: Short | None = None
 
 
 class PublishIn(Body):

@@ -51,6 +51,13 @@ class Router:
             response = to_response(exc)
         return _cors(request, response)
 
+    def matches(self, method: str, path: str) -> bool:
+        try:
+            self._map.bind("localhost").match(path.split("?")[0], method=method)
+        except (RouteNotFound, MethodNotAllowed):
+            return False
+        return True
+
     def __call__(self, request: Request) -> Response:
         return self.dispatch(request)
 
