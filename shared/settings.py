@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     firebase_project_id: str = Field("demo-comfy-registry", alias="FIREBASE_PROJECT_ID")
     firebase_auth_emulator_host: str | None = Field(None, alias="FIREBASE_AUTH_EMULATOR_HOST")
 
+    # Scheduled and service endpoints: Google OIDC tokens for this audience, from these service accounts.
+    service_audience: str | None = Field(None, alias="SERVICE_AUDIENCE")
+    service_accounts: str = Field("", alias="SERVICE_ACCOUNTS")  # comma-separated e-mails
+    google_certs_url: str = Field("https://www.googleapis.com/oauth2/v1/certs", alias="GOOGLE_CERTS_URL")
+    # CI uploads (the comfy-action): SHA-256 digests of the accepted keys, comma-separated.
+    ci_upload_key_digests: str = Field("", alias="CI_UPLOAD_KEY_DIGESTS")
+
+    # Publish rate limits: a token bucket per publisher and per token for each action.
+    rate_new_node_interval_seconds: float = Field(600, alias="RATE_NEW_NODE_INTERVAL_SECONDS", gt=0)
+    rate_new_node_burst: int = Field(3, alias="RATE_NEW_NODE_BURST", ge=1)
+    rate_new_version_interval_seconds: float = Field(60, alias="RATE_NEW_VERSION_INTERVAL_SECONDS", gt=0)
+    rate_new_version_burst: int = Field(5, alias="RATE_NEW_VERSION_BURST", ge=1)
+
+    bulk_max_items: int = Field(100, alias="BULK_MAX_ITEMS", ge=1)
     max_publishers_per_user: int = Field(5, alias="MAX_PUBLISHERS_PER_USER", ge=1)
     max_page_size: int = Field(100, alias="MAX_PAGE_SIZE", ge=1)
     token_default_ttl_days: int | None = Field(None, alias="TOKEN_DEFAULT_TTL_DAYS", ge=1)
@@ -61,6 +75,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'registry.sqlite3').resolve()}"
+
+    @property
+    def service_account_list(self) -> list[str]:
+        return [e.strip() for e in self.service_accounts.split(",") if e.strip()]
+
+    @property
+    def ci_upload_digest_list(self) -> list[str]:
+        return [d.strip().lower() for d in self.ci_upload_key_digests.split(",") if d.strip()]
 
     @property
     def base_url(self) -> str:

@@ -23,11 +23,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
-
-from functions.registry.handlers.meta import SPEC_PATH
 
 __all__ = [
     "ContractError",
@@ -53,9 +50,9 @@ class ContractError(AssertionError):
 
 @lru_cache(maxsize=1)
 def _spec() -> dict[str, Any]:
-    with SPEC_PATH.open(encoding="utf-8") as fh:
-        data: dict[str, Any] = yaml.safe_load(fh)
-    return data
+    from functions.registry.handlers import meta
+
+    return meta.spec()
 
 
 def load_spec() -> dict[str, Any]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functions.registry.handlers import meta, nodes, publishers, reads
+from functions.registry.handlers import ci, comfy_nodes, community, jobs, meta, moderation, nodes, publishers, reads
 from shared.http.router import Route, Router
 
-ROUTES = [
+CORE = [
     Route("GET", "/health", meta.health, "health"),
     Route("GET", "/openapi", meta.openapi, "getOpenapi"),
     # users and publishers
@@ -60,5 +60,8 @@ ROUTES = [
     Route("GET", "/nodes/<node_id>/versions/<version>", reads.get_version, "getNodeVersion"),
     Route("GET", "/versions", reads.list_all_versions, "listAllNodeVersions"),
 ]
+
+# Each area keeps its own routes next to its handlers.
+ROUTES = [*CORE, *community.ROUTES, *moderation.ROUTES, *comfy_nodes.ROUTES, *ci.ROUTES, *jobs.ROUTES]
 
 router = Router(ROUTES)

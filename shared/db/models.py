@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -53,6 +54,8 @@ class User(Timestamped, Base):
 class Publisher(Timestamped, Base):
     __tablename__ = "publishers"
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # The id folded for look-alike checks (case, separators, confusable characters).
+    normalized_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(256))
     description: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str] = mapped_column(String(2048), default="")
@@ -120,6 +123,8 @@ class Node(Timestamped, Base):
     total_review: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_detail: Mapped[str] = mapped_column(Text, default="")
+    # {language: {key: value}}, set through POST /nodes/{id}/translations.
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Bumped whenever the node or one of its versions changes: what incremental sync filters on.
     changed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     publisher: Mapped[Publisher] = relationship(lazy="joined")
@@ -139,6 +144,7 @@ class NodeVersion(Timestamped, Base):
     changelog: Mapped[str] = mapped_column(Text, default="")
     pip_dependencies: Mapped[list[str]] = mapped_column(default=list)
     deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
+    deprecation_reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     status_reason: Mapped[str] = mapped_column(Text, default="")
     storage_path: Mapped[str] = mapped_column(String(1024))
@@ -204,3 +210,60 @@ class AuditEntry(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RateLimitBucket(Base):
+    """A token bucket per limited action and key (publisher, token): refilled by time, spent atomically."""
+
+    __tablename__ = "rate_limit_buckets"
+    key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column()
+
+
+class GitCommit(Timestamped, Base):
+    __tablename__ = "git_commits"
+    __table_args__ = (UniqueConstraint("repo_name", "commit_hash"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    repo_name: Mapped[str] = mapped_column(String(512))  # lower-cased
+    commit_hash: Mapped[str] = mapped_column(String(128))
+    branch_name: Mapped[str] = mapped_column(String(512), default="")
+    commit_message: Mapped[str] = mapped_column(Text, default="")
+    commit_timestamp: Mapped[datetime] = mapped_column()
+    author: Mapped[str] = mapped_column(String(512), default="")
+    pr_number: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CiWorkflowResult(Timestamped, Base):
+    __tablename__ = "ci_workflow_results"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    git_commit_id: Mapped[str] = mapped_column(ForeignKey("git_commits.id", ondelete="CASCADE"), index=True)
+    operating_system: Mapped[str] = mapped_column(String(256), default="")
+    workflow_name: Mapped[str] = mapped_column(String(512), default="")
+    run_id: Mapped[str] = mapped_column(String(256), default="")
+    job_id: Mapped[str] = mapped_column(String(256), default="")
+    status: Mapped[str] = mapped_column(String(16), default="STARTED")
+    start_time: Mapped[int | None] = mapped_column(BigInteger)
+    end_time: Mapped[int | None] = mapped_column(BigInteger)
+    python_version: Mapped[str] = mapped_column(String(64), default="")
+    pytorch_version: Mapped[str] = mapped_column(String(64), default="")
+    cuda_version: Mapped[str] = mapped_column(String(64), default="")
+    comfy_run_flags: Mapped[str] = mapped_column(Text, default="")
+    avg_vram: Mapped[int | None] = mapped_column(Integer)
+    peak_vram: Mapped[int | None] = mapped_column(Integer)
+    job_trigger_user: Mapped[str] = mapped_column(String(256), default="")
+    author: Mapped[str] = mapped_column(String(512), default="")
+    machine_stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CiArtifact(Base):
+    __tablename__ = "ci_artifacts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    workflow_result_id: Mapped[str] = mapped_column(
+        ForeignKey("ci_workflow_results.id", ondelete="CASCADE"), index=True
+    )
+    file_type: Mapped[str] = mapped_column(String(32), default="image")
+    bucket_name: Mapped[str] = mapped_column(String(256), default="")
+    file_path: Mapped[str] = mapped_column(String(2048))
+    file_url: Mapped[str] = mapped_column(String(4096), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -58,6 +58,9 @@ class Publishers:
     def get(self, publisher_id: str) -> Publisher | None:
         return self.s.get(Publisher, publisher_id)
 
+    def by_normalized_id(self, normalized_id: str) -> Publisher | None:
+        return self.s.scalar(select(Publisher).where(Publisher.normalized_id == normalized_id))
+
     def add(self, publisher: Publisher) -> None:
         self.s.add(publisher)
 

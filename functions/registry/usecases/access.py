@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from shared import naming
 from shared.auth.identity import Identity
 from shared.db.models import Node, Publisher, User
 from shared.errors import Forbidden, InvalidInput, NotFound
@@ -22,6 +23,14 @@ def active_user(uow: UnitOfWork, identity: Identity) -> User:
     user = login(uow, identity)
     if user.status == "banned":
         raise Forbidden("user/publisher is banned", code="user_banned")
+    return user
+
+
+def admin_user(uow: UnitOfWork, identity: Identity) -> User:
+    """An active caller who is an admin: `users.is_admin` or the Firebase custom claim `admin`."""
+    user = active_user(uow, identity)
+    if not (user.is_admin or identity.admin_claim):
+        raise Forbidden("User is not admin", code="not_admin")
     return user
 
 
@@ -80,5 +89,5 @@ def check_node_id(value: str) -> str:
     return value
 
 
-def normalized_node_id(value: str) -> str:
-    return value.lower()
+def normalized_id(value: str) -> str:
+    return naming.fold(value)

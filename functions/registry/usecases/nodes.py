@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functions.registry.schemas import NodeIn
-from functions.registry.usecases.access import check_node_id, node_of, normalized_node_id, owned_publisher
+from functions.registry.usecases.access import check_node_id, node_of, normalized_id, owned_publisher
 from shared import versions
 from shared.auth.identity import Identity
 from shared.db.models import Node
@@ -46,10 +46,12 @@ def apply(node: Node, body: NodeIn, *, skip_empty: bool) -> bool:
 def new_node(uow: UnitOfWork, publisher_id: str, node_id: str, body: NodeIn) -> Node:
     """A node row for a fresh id, refused when the id (or its normalized form) is taken."""
     check_node_id(node_id)
-    existing = uow.nodes.get(node_id) or uow.nodes.by_normalized_id(normalized_node_id(node_id))
+    existing = uow.nodes.get(node_id) or uow.nodes.by_normalized_id(normalized_id(node_id))
     if existing is not None:
-        raise Conflict(f"Node id {node_id!r} is already taken (by {existing.id!r})", code="node_exists")
-    node = Node(id=node_id, normalized_id=normalized_node_id(node_id), publisher_id=publisher_id)
+        raise Conflict(
+            f"Node id {node_id!r} is taken or too close to the existing node {existing.id!r}", code="node_exists"
+        )
+    node = Node(id=node_id, normalized_id=normalized_id(node_id), publisher_id=publisher_id)
     apply(node, body, skip_empty=False)
     uow.nodes.add(node)
     return node

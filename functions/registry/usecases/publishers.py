@@ -9,6 +9,7 @@ from functions.registry.usecases.access import (
     active_user,
     check_publisher_id,
     login,
+    normalized_id,
     owned_publisher,
     publisher_or_404,
 )
@@ -38,11 +39,17 @@ def create(uow: UnitOfWork, identity: Identity, body: PublisherIn, max_per_user:
         publisher_id = check_publisher_id(body.id or "")
         if not (body.name or "").strip():
             raise InvalidInput("Publisher name is required", code="invalid_name")
-        if uow.publishers.get(publisher_id) is not None:
-            raise Conflict(f"Publisher ID already exists: {publisher_id}", code="publisher_exists")
+        existing = uow.publishers.get(publisher_id) or uow.publishers.by_normalized_id(normalized_id(publisher_id))
+        if existing is not None:
+            raise Conflict(
+                f"Publisher ID {publisher_id!r} is taken or too close to the existing publisher {existing.id!r}",
+                code="publisher_exists",
+            )
         if uow.publishers.count_owned_by(user.id) >= max_per_user:
             raise Forbidden("User has reached the maximum number of publishers.", code="publisher_limit")
-        publisher = Publisher(id=publisher_id, name=(body.name or "").strip())
+        publisher = Publisher(
+            id=publisher_id, name=(body.name or "").strip(), normalized_id=normalized_id(publisher_id)
+        )
         _apply(publisher, body)
         uow.publishers.add(publisher)
         uow.publishers.grant(publisher, user, "owner")
@@ -64,7 +71,8 @@ def validate_id(uow: UnitOfWork, username: str) -> bool:
         raise InvalidInput("Username parameter is required", code="invalid_id")
     check_publisher_id(username)
     with uow:
-        return uow.publishers.get(username) is None
+        taken = uow.publishers.get(username) or uow.publishers.by_normalized_id(normalized_id(username))
+        return taken is None
 
 
 def get(uow: UnitOfWork, publisher_id: str) -> Publisher:

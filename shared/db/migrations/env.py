@@ -16,7 +16,7 @@ if not url:
 
 
 def run() -> None:
-    engine = make_engine(url)
+    engine = make_engine(url, foreign_keys=False)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
