@@ -46,6 +46,7 @@ class RegistryClient:
         path: str,
         *,
         as_: str | None = None,
+        admin: bool = False,
         json_body: Any = None,
         data: bytes | str | None = None,
         headers: dict[str, str] | None = None,
@@ -53,7 +54,7 @@ class RegistryClient:
     ) -> TestResponse:
         all_headers = dict(headers or {})
         if as_ is not None:
-            all_headers["Authorization"] = f"Bearer {self.token(as_)}"
+            all_headers["Authorization"] = f"Bearer {self.token(as_, admin=admin)}"
         kwargs: dict[str, Any] = {"headers": all_headers, "query_string": query}
         if json_body is not None:
             kwargs["data"] = json.dumps(json_body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from alembic import command
 from sqlalchemy import text
@@ -15,7 +16,7 @@ def test_models_match_the_migrations(database_url: str) -> None:
     command.check(migrate.config(database_url))  # raises if a model change lacks a migration
 
 
-def test_0002_folds_existing_ids(tmp_path) -> None:
+def test_0002_folds_existing_ids(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     migrate.upgrade(url, "0001")
     engine = make_engine(url)
@@ -45,8 +46,10 @@ def test_0002_folds_existing_ids(tmp_path) -> None:
     migrate.upgrade(url)
     engine = make_engine(url)
     with engine.connect() as conn:
-        nodes = dict(conn.execute(text("SELECT id, normalized_id FROM nodes")).all())
-        publishers = dict(conn.execute(text("SELECT id, normalized_id FROM publishers")).all())
+        nodes: dict[str, str] = {r[0]: r[1] for r in conn.execute(text("SELECT id, normalized_id FROM nodes"))}
+        publishers: dict[str, str] = {
+            r[0]: r[1] for r in conn.execute(text("SELECT id, normalized_id FROM publishers"))
+        }
     engine.dispose()
     assert nodes == {"Comfy_Node": "comfynode", "comfynode": "~comfynode", "other": "other"}
     assert publishers == {"comfy-org": "comfyorg"}
