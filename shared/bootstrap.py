@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.auth.firebase import FirebaseTokenVerifier, TokenVerifier
+from shared.auth.google_oidc import ServiceAccountVerifier
 from shared.db.engine import engine_for, session_factory
 from shared.ports import BlobStore, EventPublisher
 from shared.settings import Settings, get_settings
@@ -73,6 +74,11 @@ class Container:
     @cached_property
     def verifier(self) -> TokenVerifier:
         return FirebaseTokenVerifier(self.settings.firebase_project_id)
+
+    @cached_property
+    def service_verifier(self) -> ServiceAccountVerifier:
+        s = self.settings
+        return ServiceAccountVerifier(s.service_audience, s.service_account_list, s.google_certs_url)
 
 
 _lock = threading.Lock()

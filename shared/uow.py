@@ -16,6 +16,11 @@ from shared.errors import Conflict, Unavailable
 from shared.ports import EventPublisher
 from shared.repositories.accounts import Publishers, Tokens, Users
 from shared.repositories.catalog import Nodes, Versions
+from shared.repositories.ci import CiResults
+from shared.repositories.comfy import ComfyNodes
+from shared.repositories.community import Reviews
+from shared.repositories.limits import RateLimits
+from shared.repositories.moderation import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +32,11 @@ class UnitOfWork:
     tokens: Tokens
     nodes: Nodes
     versions: Versions
+    reviews: Reviews
+    comfy_nodes: ComfyNodes
+    audit_log: AuditLog
+    ci: CiResults
+    rate_limits: RateLimits
 
     def __init__(self, sessions: sessionmaker[Session], publisher: EventPublisher, topic: str) -> None:
         self._sessions = sessions
@@ -41,6 +51,11 @@ class UnitOfWork:
         self.tokens = Tokens(self.session)
         self.nodes = Nodes(self.session)
         self.versions = Versions(self.session)
+        self.reviews = Reviews(self.session)
+        self.comfy_nodes = ComfyNodes(self.session)
+        self.audit_log = AuditLog(self.session)
+        self.ci = CiResults(self.session)
+        self.rate_limits = RateLimits(self.session)
         self._pending_events = []
         return self
 

@@ -1,0 +1,10 @@
+"""CiResults: filled in by its issue."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+
+class CiResults:
+    def __init__(self, session: Session) -> None:
+        self.s = session
