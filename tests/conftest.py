@@ -105,6 +105,9 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "PUBLIC_BASE_URL": "http://127.0.0.1:8080",
         "LOCAL_SIGNING_KEY": "test-signing-key",
         "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",
+        # Generous publish limits; the rate-limit tests set their own.
+        "RATE_NEW_NODE_BURST": 1000,
+        "RATE_NEW_VERSION_BURST": 1000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

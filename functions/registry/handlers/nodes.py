@@ -14,7 +14,9 @@ from shared.http.responses import json_response, no_content
 
 def create_node(request: Request, publisher_id: str) -> Response:
     identity = caller(request)
-    row = nodes.create(container().uow(), identity, publisher_id, params.json_body(request, NodeIn))
+    row = nodes.create(
+        container().uow(), identity, container().settings, publisher_id, params.json_body(request, NodeIn)
+    )
     return json_response(serializers.node(row, None, container().blobs), 201)
 
 
@@ -37,7 +39,7 @@ def node_permissions(request: Request, publisher_id: str, node_id: str) -> Respo
 def publish_version(request: Request, publisher_id: str, node_id: str) -> Response:
     body = params.json_body(request, PublishIn)
     c = container()
-    result = versions.publish(c.uow(), c.blobs, publisher_id, node_id, body)
+    result = versions.publish(c.uow(), c.blobs, c.settings, publisher_id, node_id, body)
     return json_response(
         {"signedUrl": result.upload_url, "node_version": serializers.version(result.version, c.blobs)}, 201
     )

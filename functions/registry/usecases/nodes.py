@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from functions.registry.schemas import NodeIn
+from functions.registry.usecases import limits
 from functions.registry.usecases.access import check_node_id, node_of, normalized_id, owned_publisher
 from shared import versions
 from shared.auth.identity import Identity
 from shared.db.models import Node
 from shared.db.types import utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.settings import Settings
 from shared.uow import UnitOfWork
 
 # wire field -> column; lists and strings alike.
@@ -57,10 +59,11 @@ def new_node(uow: UnitOfWork, publisher_id: str, node_id: str, body: NodeIn) -> 
     return node
 
 
-def create(uow: UnitOfWork, identity: Identity, publisher_id: str, body: NodeIn) -> Node:
+def create(uow: UnitOfWork, identity: Identity, settings: Settings, publisher_id: str, body: NodeIn) -> Node:
     with uow:
         user, publisher = owned_publisher(uow, identity, publisher_id)
         node = new_node(uow, publisher.id, body.id or "", body)
+        limits.spend(uow, limits.new_node_limit(settings), f"publisher:{publisher.id}", f"user:{user.id}")
         uow.flush()
         uow.emit("node.created", node_id=node.id, publisher_id=publisher.id, by=user.id)
         uow.commit()

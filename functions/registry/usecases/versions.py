@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from functions.registry.schemas import NodeVersionUpdateIn, PublishIn
 from functions.registry.usecases import nodes as node_rules
-from functions.registry.usecases import tokens
+from functions.registry.usecases import limits, tokens
 from functions.registry.usecases.access import node_of, owned_publisher, publisher_or_404
 from shared import versions
 from shared.auth.identity import Identity
@@ -14,6 +14,7 @@ from shared.db.models import NodeVersion
 from shared.db.types import utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.ports import BlobStore
+from shared.settings import Settings
 from shared.uow import UnitOfWork
 
 ARCHIVE_TYPE = "application/zip"
@@ -29,7 +30,9 @@ def object_path(publisher_id: str, node_id: str, version: str) -> str:
     return f"{publisher_id}/{node_id}/{version}/node.zip"
 
 
-def publish(uow: UnitOfWork, blobs: BlobStore, publisher_id: str, node_id: str, body: PublishIn) -> Published:
+def publish(
+    uow: UnitOfWork, blobs: BlobStore, settings: Settings, publisher_id: str, node_id: str, body: PublishIn
+) -> Published:
     if body.node.id and body.node.id != node_id:
         raise InvalidInput(
             f"node.id {body.node.id!r} does not match the URL's node id {node_id!r}", code="node_id_mismatch"
@@ -54,6 +57,10 @@ def publish(uow: UnitOfWork, blobs: BlobStore, publisher_id: str, node_id: str, 
             event = "node.updated"
         if uow.versions.find(node.id, version) is not None:
             raise Conflict("The node version already exists", code="version_exists")
+        subjects = (f"publisher:{publisher.id}", f"token:{token.id}")
+        limits.spend(uow, limits.new_version_limit(settings), *subjects)
+        if event == "node.created":
+            limits.spend(uow, limits.new_node_limit(settings), *subjects)
         nv = body.node_version
         path = object_path(publisher.id, node.id, version)
         row = NodeVersion(
