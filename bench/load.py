@@ -1,0 +1,189 @@
+"""Load run: the registry served by gunicorn (as functions-framework serves it) under wrk, against a bare hello.
+
+`python -m bench.load [--db sqlite postgresql] [--scales 1 10] [--seconds 5] [--connections 16]`
+Prints requests per second and p50/p99 latency per endpoint as ratios against the hello measured in the same run.
+Needs `wrk` (Debian package) and, for PostgreSQL, its binaries (a throwaway cluster is started)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.seed import seed
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_NODES, VERSIONS_PER_NODE = 5000, 10
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(target: str, source: Path, env: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "functions_framework",
+        "--target",
+        target,
+        "--source",
+        str(source),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=10)
+
+
+def wrk(url: str, seconds: int, connections: int) -> Result:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def pct(p: str) -> float:
+        value, unit = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)", out, re.M).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    if "Non-2xx" in out:
+        raise RuntimeError(f"non-2xx answers from {url}:\n{out}")
+    return Result(rps, pct("50"), pct("99"))
+
+
+def endpoints(nodes: int) -> dict[str, str]:
+    node = f"comfyui-video-video-{0:06d}"
+    return {
+        "GET /nodes/{id}": "/nodes/{node}",
+        "GET /nodes?page=..&limit=30": f"/nodes?page={max(1, nodes // 60)}&limit=30",
+        "GET /nodes/{id}/install": "/nodes/{node}/install",
+        "GET /nodes/search": "/nodes/search?search=video&limit=30",
+    } | {"_node": node}
+
+
+@contextmanager
+def database(kind: str, nodes: int, workdir: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / f'bench-{nodes}.sqlite3'}"
+        seed(url, nodes, VERSIONS_PER_NODE)
+        yield url
+        return
+    from tests.pg import Cluster
+
+    cluster = Cluster()
+    reason = cluster.unavailable_reason()
+    if reason:
+        raise RuntimeError(reason)
+    try:
+        url = cluster.start()
+        seed(url, nodes, VERSIONS_PER_NODE)
+        yield url
+    finally:
+        cluster.stop()
+
+
+def first_node(url: str) -> str:
+    from sqlalchemy import text
+
+    from shared.db.engine import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        node = str(conn.execute(text("SELECT id FROM nodes ORDER BY id LIMIT 1")).scalar_one())
+    engine.dispose()
+    return node
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load")
+    parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--scales", nargs="+", type=int, default=[1, 10])
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    env = {"APP_ENV": "local", "DATA_DIR": str(workdir), "LOCAL_SIGNING_KEY": "bench"}
+    with serve("hello", ROOT / "bench/hello/main.py", env) as hello:
+        baseline = wrk(hello + "/", args.seconds, args.connections)
+    print(
+        f"bare functions-framework hello: {baseline.rps:.0f} req/s, p50 {baseline.p50_ms:.2f} ms, "
+        f"p99 {baseline.p99_ms:.2f} ms"
+    )
+    print(f"{'db':10} {'nodes':>6} {'endpoint':30} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8}")
+    for kind in args.db:
+        for scale in args.scales:
+            nodes = BASE_NODES * scale
+            with (
+                database(kind, nodes, workdir) as url,
+                serve("registry", ROOT / "functions/registry/main.py", {**env, "DATABASE_URL": url}) as base,
+            ):
+                node = first_node(url)
+                for name, path in endpoints(nodes).items():
+                    if name.startswith("_"):
+                        continue
+                    target = base + path.replace("{node}", node)
+                    try:
+                        r = wrk(target, args.seconds, args.connections)
+                    except RuntimeError as exc:
+                        print(f"{kind:10} {nodes:>6} {name:30} skipped: {str(exc).splitlines()[0]}")
+                        continue
+                    print(
+                        f"{kind:10} {nodes:>6} {name:30} {r.rps:>8.0f} {r.rps / baseline.rps:>6.2f} "
+                        f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
+                    )
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
