@@ -6,8 +6,11 @@ DATA_DIR ?= .local
 # comfy-cli pins versions that clash with ours, so the end-to-end test runs it from its own venv.
 COMFY_CLI_VENV := $(DATA_DIR)/tools/comfy-cli
 COMFY_CLI_VERSION := 1.23.0
+# checkov (the IaC security scan in tests/deploy) pins its own dependencies, so it has its own venv too.
+CHECKOV_VENV := $(DATA_DIR)/tools/checkov
+CHECKOV_VERSION := 3.3.30
 
-.PHONY: run test venv migrate lint typecheck unit comfy-cli clean
+.PHONY: run test venv migrate lint typecheck unit comfy-cli checkov package clean
 
 $(VENV)/.installed: requirements-dev.txt functions/registry/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,17 +34,30 @@ $(COMFY_CLI_VENV)/.installed:
 
 comfy-cli: $(COMFY_CLI_VENV)/.installed
 
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+checkov: $(CHECKOV_VENV)/.installed
+
+# build/<folder>/ for each function folder: what cloudbuild.yaml deploys and terraform zips for the first apply.
+package: venv
+	$(PY) -m tools.package
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 typecheck: venv
-	$(VENV)/bin/mypy shared functions local tests bench
+	$(VENV)/bin/mypy shared functions local tools tests bench
 
-unit: venv comfy-cli
-	COMFY_CLI=$(abspath $(COMFY_CLI_VENV))/bin/comfy $(PY) -m pytest $(PYTEST_ARGS)
+unit: venv comfy-cli checkov
+	COMFY_CLI=$(abspath $(COMFY_CLI_VENV))/bin/comfy CHECKOV=$(abspath $(CHECKOV_VENV))/bin/checkov \
+		$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache build

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,34 @@ class HttpFunction:
 # Adding an HTTP function is one line here (plus its folder); the default takes every other path.
 HTTP_FUNCTIONS: tuple[HttpFunction, ...] = (HttpFunction("registry", "functions/registry", "registry", ()),)
 DEFAULT = "registry"
+
+# What starts a deployed function: `http` is public behind the load balancer; `scheduler` is a private HTTP
+# endpoint that Cloud Scheduler calls; `storage` is the uploads bucket's object.finalized CloudEvent; `pubsub` is
+# a push subscription on registry-events. terraform/functions.tf and cloudbuild.yaml deploy each kind.
+Trigger = Literal["http", "scheduler", "storage", "pubsub"]
+
+
+@dataclass(frozen=True)
+class Function:
+    """One deployed Cloud Function: an entry point of a folder, and what starts it."""
+
+    name: str
+    source: str
+    entry_point: str
+    trigger: Trigger
+
+
+# Entry points no path reaches (jobs and event handlers). Adding one is one line here, one entry in
+# terraform/functions.tf and one deploy step in cloudbuild.yaml; tests/deploy names whichever is missing.
+BACKGROUND_FUNCTIONS: tuple[Function, ...] = (
+    Function("registry-outbox-sweep", "functions/registry", "registry_outbox_sweep", "scheduler"),
+)
+
+
+def deployed_functions() -> tuple[Function, ...]:
+    """Every Cloud Function that is deployed: the HTTP surfaces, then the background entry points."""
+    http = tuple(Function(fn.name, fn.source, fn.entry_point, "http") for fn in HTTP_FUNCTIONS)
+    return http + BACKGROUND_FUNCTIONS
 
 
 def function_for(path: str) -> str:

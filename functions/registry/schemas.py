@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -65,6 +65,23 @@ class PublishIn(Body):
 class NodeVersionUpdateIn(Body):
     changelog: Text | None = None
     deprecated: bool | None = None
+    deprecation_reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class TranslationsIn(Body):
+    """`{"data": {"<language>": {...}}}`; the languages and sizes are checked by the use case."""
+
+    data: dict[str, dict[str, Any]]
+
+
+class VersionIdentifier(Body):
+    node_id: Annotated[str, StringConstraints(max_length=256)]
+    version: Annotated[str, StringConstraints(max_length=256)]
+
+
+class BulkVersionsIn(Body):
+    # Between 1 and Settings.bulk_max_items items: the use case checks, with a message that names the bound.
+    node_versions: list[VersionIdentifier]
 
 
 class TokenIn(Body):

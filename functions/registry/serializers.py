@@ -18,7 +18,8 @@ def version(v: NodeVersion, blobs: BlobStore, *, include_reason: bool = True) ->
         "changelog": v.changelog,
         "dependencies": list(v.pip_dependencies or []),
         "downloadUrl": blobs.download_url(v.storage_path),
-        "deprecated": v.deprecated,
+        "deprecated": bool(v.deprecated),
+        "deprecation_reason": v.deprecation_reason or "",
         "status": wire.version_status(v.status),
         "status_reason": v.status_reason if include_reason else "",
         "supported_os": list(v.supported_os or []),
@@ -49,7 +50,13 @@ def publisher(p: Publisher, *, members: bool = True) -> dict[str, Any]:
 
 
 def node(
-    n: Node, latest: NodeVersion | None, blobs: BlobStore, *, with_publisher: bool = False, include_reason: bool = True
+    n: Node,
+    latest: NodeVersion | None,
+    blobs: BlobStore,
+    *,
+    with_publisher: bool = False,
+    include_reason: bool = True,
+    translations: bool = False,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": n.id,
@@ -76,6 +83,8 @@ def node(
         data["latest_version"] = version(latest, blobs, include_reason=include_reason)
     if with_publisher:
         data["publisher"] = publisher(n.publisher, members=False)
+    if translations:
+        data["translations"] = dict(n.translations or {})
     return data
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, exists, func, or_, select, update
+from sqlalchemy import Select, String, and_, cast, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -60,6 +60,30 @@ class Nodes:
 
     def add(self, node: Node) -> None:
         self.s.add(node)
+
+    def get_many(self, node_ids: Sequence[str]) -> dict[str, Node]:
+        if not node_ids:
+            return {}
+        return {n.id: n for n in self.s.scalars(select(Node).where(Node.id.in_(set(node_ids)))).unique().all()}
+
+    def locked(self, node_id: str) -> Node | None:
+        """The node, freshly read under a write lock, with its change time bumped.
+
+        Writing first is what takes the lock on SQLite too (its reads run outside a transaction), so a
+        read-modify-write of the node's JSON columns cannot lose a concurrent one."""
+        self.touch(node_id)
+        stmt = select(Node).where(Node.id == node_id).with_for_update(of=Node).execution_options(populate_existing=True)
+        return self.s.scalar(stmt)
+
+    def add_rating(self, node: Node, star_delta: int, review_delta: int) -> None:
+        """Shift the rating counters in SQL (concurrent reviews all count), then read back what is stored."""
+        self.s.execute(
+            update(Node)
+            .where(Node.id == node.id)
+            .values(total_star=Node.total_star + star_delta, total_review=Node.total_review + review_delta)
+            .execution_options(synchronize_session=False)
+        )
+        self.s.refresh(node, ["total_star", "total_review"])
 
     def count_for_publisher(self, publisher_id: str) -> int:
         stmt = select(func.count()).select_from(Node).where(Node.publisher_id == publisher_id)
@@ -131,17 +155,25 @@ class Versions:
             stmt = stmt.where(NodeVersion.status.in_(statuses))
         return self.s.scalars(stmt.order_by(NodeVersion.sort_key.desc())).all()
 
+    def find_many(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], NodeVersion]:
+        """Versions by (node id, version string), in one query."""
+        if not pairs:
+            return {}
+        stmt = select(NodeVersion).where(tuple_(NodeVersion.node_id, NodeVersion.version).in_(set(pairs)))
+        return {(v.node_id, v.version): v for v in self.s.scalars(stmt).all()}
+
     def latest(self, node_id: str, statuses: Sequence[str] = INSTALLABLE) -> NodeVersion | None:
+        """The newest version in one of `statuses`; deprecated versions are never the latest."""
         stmt = (
             select(NodeVersion)
-            .where(NodeVersion.node_id == node_id, NodeVersion.status.in_(statuses))
+            .where(NodeVersion.node_id == node_id, NodeVersion.status.in_(statuses), NodeVersion.deprecated.is_(False))
             .order_by(NodeVersion.sort_key.desc())
             .limit(1)
         )
         return self.s.scalar(stmt)
 
     def latest_for_nodes(self, node_ids: Sequence[str]) -> dict[str, NodeVersion]:
-        """The newest installable version of each node, in one query."""
+        """The newest installable, not deprecated version of each node, in one query."""
         if not node_ids:
             return {}
         ranked = (
@@ -151,7 +183,11 @@ class Versions:
                 .over(partition_by=NodeVersion.node_id, order_by=NodeVersion.sort_key.desc())
                 .label("rank"),
             )
-            .where(NodeVersion.node_id.in_(list(node_ids)), NodeVersion.status.in_(INSTALLABLE))
+            .where(
+                NodeVersion.node_id.in_(list(node_ids)),
+                NodeVersion.status.in_(INSTALLABLE),
+                NodeVersion.deprecated.is_(False),
+            )
             .subquery()
         )
         stmt = select(NodeVersion).join(ranked, ranked.c.id == NodeVersion.id).where(ranked.c.rank == 1)

@@ -70,24 +70,37 @@ def node_filter(args: MultiDict[str, str]) -> NodeFilter:
     return f
 
 
-def node_page(result: reads.NodePage, *, with_publisher: bool) -> Response:
+def node_page(result: reads.NodePage, *, with_publisher: bool, translations: bool = False) -> Response:
     blobs = container().blobs
     nodes = [
-        serializers.node(n, result.latest.get(n.id), blobs, with_publisher=with_publisher, include_reason=False)
+        serializers.node(
+            n,
+            result.latest.get(n.id),
+            blobs,
+            with_publisher=with_publisher,
+            include_reason=False,
+            translations=translations,
+        )
         for n in result.nodes
     ]
     return json_response(wire.node_page(nodes, result.total, result.page, result.limit))
 
 
+def include_translations(args: MultiDict[str, str]) -> bool:
+    return params.boolean(args, "include_translations", False) or False
+
+
 def list_nodes(request: Request) -> Response:
     page, limit = page_args(request.args)
+    with_translations = include_translations(request.args)
     result = reads.list_nodes(container().uow(), node_filter(request.args), page, limit)
-    return node_page(result, with_publisher=True)
+    return node_page(result, with_publisher=True, translations=with_translations)
 
 
 def get_node(request: Request, node_id: str) -> Response:
+    with_translations = include_translations(request.args)
     node, latest = reads.get_node(container().uow(), node_id)
-    return json_response(serializers.node(node, latest, container().blobs))
+    return json_response(serializers.node(node, latest, container().blobs, translations=with_translations))
 
 
 def list_versions(request: Request, node_id: str) -> Response:

@@ -23,6 +23,17 @@ class NodePage:
 
 
 @dataclass(frozen=True)
+class BulkItem:
+    """One answer of a bulk lookup: the identifier as asked, and a version or why there is none."""
+
+    node_id: str
+    version: str
+    status: str  # success | not_found | error
+    row: NodeVersion | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class VersionPage:
     versions: Sequence[NodeVersion]
     total: int
@@ -103,3 +114,45 @@ def list_all_versions(
     with uow:
         rows, total = uow.versions.page(statuses, node_id, page, size)
         return VersionPage(rows, total, page, size)
+
+
+def bulk_versions(uow: UnitOfWork, wanted: Sequence[tuple[str, str]], max_items: int) -> list[BulkItem]:
+    """Many getNodeVersion lookups in two queries, answered in request order.
+
+    A version string that is not a semantic version is an `error` (the request is malformed, not the data
+    missing); an unknown or deleted node and an unknown version are `not_found`; a banned node is an `error`."""
+    if not wanted:
+        raise InvalidInput("node_versions must list at least one node version", code="invalid_bulk")
+    if len(wanted) > max_items:
+        raise InvalidInput(f"At most {max_items} node versions per request, got {len(wanted)}", code="too_many_items")
+    canonical: dict[str, str | None] = {}
+    for _, raw in wanted:
+        if raw not in canonical:
+            try:
+                canonical[raw] = versions.normalize(raw)
+            except InvalidInput:
+                canonical[raw] = None
+    with uow:
+        nodes = uow.nodes.get_many([node_id for node_id, _ in wanted])
+        pairs = [(n, v) for n, raw in wanted if (v := canonical[raw]) is not None and n in nodes]
+        found = uow.versions.find_many(pairs)
+        return [_bulk_item(node_id, raw, canonical[raw], nodes.get(node_id), found) for node_id, raw in wanted]
+
+
+def _bulk_item(
+    node_id: str,
+    raw: str,
+    version: str | None,
+    node: Node | None,
+    found: dict[tuple[str, str], NodeVersion],
+) -> BulkItem:
+    if version is None:
+        return BulkItem(node_id, raw, "error", error=f"Invalid semantic version: {raw!r}")
+    if node is None or node.status == "deleted":
+        return BulkItem(node_id, raw, "not_found")
+    if node.status == "banned":
+        return BulkItem(node_id, raw, "error", error="Node Banned")
+    row = found.get((node_id, version))
+    if row is None:
+        return BulkItem(node_id, raw, "not_found")
+    return BulkItem(node_id, raw, "success", row=row)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from functions.registry.schemas import NodeVersionUpdateIn, PublishIn
-from functions.registry.usecases import nodes as node_rules
 from functions.registry.usecases import limits, tokens
+from functions.registry.usecases import nodes as node_rules
 from functions.registry.usecases.access import node_of, owned_publisher, publisher_or_404
 from shared import versions
 from shared.auth.identity import Identity
@@ -115,13 +115,36 @@ def update(
         uid, row = _owned_version(uow, identity, publisher_id, node_id, version_id)
         if body.changelog is not None:
             row.changelog = body.changelog
-        if body.deprecated is not None:
-            row.deprecated = body.deprecated
+        _deprecate(row, body)
         row.updated_at = utcnow()
-        uow.nodes.touch(node_id)
-        uow.emit("version.updated", node_id=node_id, version=row.version, version_id=row.id, by=uid)
+        uow.nodes.touch(node_id)  # the node's latest version may have changed: incremental sync must see it
+        uow.emit(
+            "version.updated",
+            node_id=node_id,
+            version=row.version,
+            version_id=row.id,
+            deprecated=row.deprecated,
+            deprecation_reason=row.deprecation_reason,
+            by=uid,
+        )
         uow.commit()
         return row
+
+
+def _deprecate(row: NodeVersion, body: NodeVersionUpdateIn) -> None:
+    """`deprecated` sets the flag; a reason goes with a deprecated version only, and un-deprecating clears it."""
+    deprecated = row.deprecated if body.deprecated is None else body.deprecated
+    reason = (body.deprecation_reason or "").strip()
+    if reason and not deprecated:
+        raise InvalidInput(
+            'deprecation_reason is only accepted for a deprecated version; send "deprecated": true with it',
+            code="invalid_deprecation",
+        )
+    row.deprecated = deprecated
+    if not deprecated:
+        row.deprecation_reason = ""
+    elif body.deprecation_reason is not None:
+        row.deprecation_reason = reason
 
 
 def delete(uow: UnitOfWork, identity: Identity, publisher_id: str, node_id: str, version_id: str) -> None:

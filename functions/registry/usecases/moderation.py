@@ -1,0 +1,300 @@
+"""Moderation by admins: bans and unbans, version statuses, admin node edits, and the audit log they leave.
+
+Every action writes one audit entry (who, what, why, and what it changed) in the same transaction as the change.
+A publisher unban undoes what the publisher's bans recorded in their entries, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from functions.registry.schemas_admin import AdminNodeIn, VersionStatusIn
+from functions.registry.usecases import nodes as node_rules
+from functions.registry.usecases.access import admin_user, publisher_or_404
+from shared import versions
+from shared.auth.identity import Identity
+from shared.db.models import AuditEntry, Node, NodeVersion, Publisher
+from shared.db.types import utcnow
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.repositories.moderation import AuditFilter, Bans
+from shared.uow import UnitOfWork
+
+ACTIVE, BANNED = "active", "banned"
+# Moving a version to one of these needs a reason: publishers and users are shown it.
+NEEDS_REASON = (versions.FLAGGED, versions.BANNED)
+# Columns an admin edit may change, for the audit entry's list of changed fields.
+ADMIN_COLUMNS = (*node_rules.FIELDS.values(), "tags_admin", "status_detail")
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: Sequence[AuditEntry]
+    total: int
+    page: int
+    limit: int
+
+
+def _bans(uow: UnitOfWork) -> Bans:
+    return Bans(uow.session)
+
+
+def _publisher_node(uow: UnitOfWork, publisher_id: str, node_id: str) -> tuple[Publisher, Node]:
+    """The node, which must belong to the publisher: unlike an owner's check, another publisher's node is a 404."""
+    publisher = publisher_or_404(uow, publisher_id)
+    node = uow.nodes.get(node_id)
+    if node is None or node.publisher_id != publisher.id:
+        raise NotFound("Node not found", code="node_not_found")
+    return publisher, node
+
+
+# -- publishers ------------------------------------------------------------------------------------------------
+def ban_publisher(uow: UnitOfWork, identity: Identity, publisher_id: str, reason: str) -> None:
+    """Ban the publisher, every user holding a permission on it, and its live nodes, in one transaction."""
+    with uow:
+        admin = admin_user(uow, identity)
+        publisher = publisher_or_404(uow, publisher_id)
+        bans = _bans(uow)
+        members = bans.members(publisher.id)
+        if any(m.id == admin.id for m in members):
+            raise Conflict("You are a member of this publisher; an admin cannot ban it", code="admin_is_member")
+        # A member already banned only because of a banned publisher is covered by this ban too; one banned for
+        # another reason is not, so that unbanning this publisher never lifts a ban it did not cause.
+        in_banned = bans.in_banned_publisher([m.id for m in members])
+        covered = [m.id for m in members if m.status != BANNED or m.id in in_banned]
+        newly_banned = bans.set_user_status([m.id for m in members], BANNED)
+        node_ids = bans.node_ids(publisher.id, [ACTIVE])
+        bans.set_node_status(node_ids, BANNED)
+        previous = publisher.status
+        publisher.status = BANNED
+        uow.audit(
+            admin.id,
+            "publisher.ban",
+            "publisher",
+            publisher.id,
+            reason,
+            previous_status=previous,
+            user_ids=covered,
+            newly_banned_user_ids=newly_banned,
+            other_banned_user_ids=[m.id for m in members if m.id not in covered],
+            node_ids=node_ids,
+        )
+        for node_id in node_ids:
+            uow.emit("node.banned", node_id=node_id, publisher_id=publisher.id, by=admin.id, reason=reason)
+        if previous != BANNED:
+            uow.emit("publisher.banned", publisher_id=publisher.id, by=admin.id, reason=reason)
+        uow.commit()
+
+
+def _outstanding_ban(uow: UnitOfWork, publisher_id: str) -> tuple[list[str], list[str]]:
+    """User and node ids the publisher's bans since its last unban recorded as theirs, less the nodes an admin
+    banned on their own since (an explicit node ban outlives the publisher's)."""
+    user_ids: set[str] = set()
+    node_ids: set[str] = set()
+    first_ban = None
+    for entry in uow.audit_log.for_target("publisher", publisher_id, ("publisher.ban", "publisher.unban")):
+        if entry.action == "publisher.unban":
+            break
+        user_ids.update(entry.details.get("user_ids") or [])
+        node_ids.update(entry.details.get("node_ids") or [])
+        first_ban = entry.created_at
+    if first_ban is not None:
+        node_ids -= uow.audit_log.targets_acted_on("node", node_ids, "node.ban", first_ban)
+    return sorted(user_ids), sorted(node_ids)
+
+
+def unban_publisher(uow: UnitOfWork, identity: Identity, publisher_id: str, reason: str) -> None:
+    """Lift a publisher ban: the publisher, the nodes it banned, and the users it banned who are not also members
+    of another banned publisher."""
+    with uow:
+        admin = admin_user(uow, identity)
+        publisher = publisher_or_404(uow, publisher_id)
+        bans = _bans(uow)
+        user_ids, node_ids = _outstanding_ban(uow, publisher.id)
+        kept = bans.in_banned_publisher(user_ids, excluding=publisher.id)
+        restored_users = bans.set_user_status([u for u in user_ids if u not in kept], ACTIVE, only_if=BANNED)
+        # Only nodes still banned and still this publisher's: anything changed since is left alone.
+        restored_nodes = bans.node_ids(publisher.id, [BANNED], among=node_ids)
+        bans.set_node_status(restored_nodes, ACTIVE)
+        previous = publisher.status
+        publisher.status = ACTIVE
+        uow.audit(
+            admin.id,
+            "publisher.unban",
+            "publisher",
+            publisher.id,
+            reason,
+            previous_status=previous,
+            user_ids=restored_users,
+            kept_banned_user_ids=sorted(kept),
+            node_ids=restored_nodes,
+        )
+        for node_id in restored_nodes:
+            uow.emit("node.unbanned", node_id=node_id, publisher_id=publisher.id, by=admin.id, reason=reason)
+        if previous == BANNED:
+            uow.emit("publisher.unbanned", publisher_id=publisher.id, by=admin.id, reason=reason)
+        uow.commit()
+
+
+# -- nodes -----------------------------------------------------------------------------------------------------
+def ban_node(uow: UnitOfWork, identity: Identity, publisher_id: str, node_id: str, reason: str) -> None:
+    """Ban one node; a deleted one too, so that its publisher cannot bring it back by publishing."""
+    with uow:
+        admin = admin_user(uow, identity)
+        publisher, node = _publisher_node(uow, publisher_id, node_id)
+        previous = node.status
+        if previous != BANNED:
+            _bans(uow).set_node_status([node.id], BANNED)
+            uow.emit("node.banned", node_id=node.id, publisher_id=publisher.id, by=admin.id, reason=reason)
+        uow.audit(admin.id, "node.ban", "node", node.id, reason, publisher_id=publisher.id, previous_status=previous)
+        uow.commit()
+
+
+def _status_before_ban(uow: UnitOfWork, node_id: str) -> str:
+    """What the node was before its latest effective ban (a deleted node goes back to deleted)."""
+    for entry in uow.audit_log.for_target("node", node_id, ("node.ban",)):
+        previous = entry.details.get("previous_status")
+        if previous and previous != BANNED:
+            return str(previous)
+    return ACTIVE
+
+
+def unban_node(uow: UnitOfWork, identity: Identity, publisher_id: str, node_id: str, reason: str) -> None:
+    with uow:
+        admin = admin_user(uow, identity)
+        publisher, node = _publisher_node(uow, publisher_id, node_id)
+        if publisher.status == BANNED:
+            raise Conflict("The node's publisher is banned; unban the publisher first", code="publisher_banned")
+        previous = node.status
+        restored = _status_before_ban(uow, node.id) if previous == BANNED else previous
+        if restored != previous:
+            _bans(uow).set_node_status([node.id], restored)
+            uow.emit("node.unbanned", node_id=node.id, publisher_id=publisher.id, by=admin.id, reason=reason)
+        uow.audit(
+            admin.id,
+            "node.unban",
+            "node",
+            node.id,
+            reason,
+            publisher_id=publisher.id,
+            previous_status=previous,
+            new_status=restored,
+        )
+        uow.commit()
+
+
+# -- versions --------------------------------------------------------------------------------------------------
+COMPATIBILITY = (
+    "supported_os",
+    "supported_accelerators",
+    "supported_comfyui_version",
+    "supported_comfyui_frontend_version",
+)
+
+
+def _version_of(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion:
+    canonical = versions.normalize(version)
+    node = uow.nodes.get(node_id)
+    if node is None:
+        raise NotFound("Node not found", code="node_not_found")
+    row = uow.versions.find(node.id, canonical)
+    if row is None:
+        raise NotFound("Node version not found", code="version_not_found")
+    return row
+
+
+def set_version_status(
+    uow: UnitOfWork, identity: Identity, node_id: str, version: str, body: VersionStatusIn
+) -> NodeVersion:
+    """Set a version's status and reason (and, optionally, what it says it supports)."""
+    with uow:
+        admin = admin_user(uow, identity)
+        row = _version_of(uow, node_id, version)
+        reason = (body.status_reason or "").strip()
+        if body.status in NEEDS_REASON and not reason:
+            raise InvalidInput(
+                f"status_reason is required to set a version {body.status}: publishers and users see it",
+                code="reason_required",
+            )
+        previous = row.status
+        row.status, row.status_reason = body.status, reason
+        for field in COMPATIBILITY:
+            if (value := getattr(body, field)) is not None:
+                setattr(row, field, value)
+        row.updated_at = utcnow()
+        uow.nodes.touch(row.node_id)  # so that incremental sync hands the node out again
+        change: dict[str, Any] = {"node_id": row.node_id, "version": row.version, "old_status": previous}
+        change["new_status"] = row.status
+        uow.audit(admin.id, "version.status_change", "node_version", row.id, reason, **change)
+        uow.emit("version.status_changed", **change, version_id=row.id, reason=reason, by=admin.id)
+        uow.commit()
+        return row
+
+
+# -- admin node edits ------------------------------------------------------------------------------------------
+def _apply_admin(node: Node, body: AdminNodeIn) -> None:
+    if body.tags_admin is not None:
+        node.tags_admin = body.tags_admin
+    if body.status_detail is not None:
+        node.status_detail = body.status_detail
+
+
+def _refuse_status_change(body: AdminNodeIn, current: str) -> None:
+    if body.status is not None and body.status != current:
+        raise InvalidInput(
+            "A node's status changes only through the ban and unban endpoints, which cascade and are audited",
+            code="status_not_editable",
+        )
+
+
+def admin_create_node(uow: UnitOfWork, identity: Identity, body: AdminNodeIn) -> Node:
+    """A node under any publisher, with the same id rules (and look-alike refusal) as an owner's."""
+    with uow:
+        admin = admin_user(uow, identity)
+        publisher_id = body.target_publisher()
+        if not publisher_id:
+            raise InvalidInput("publisher_id is required", code="publisher_required")
+        publisher = publisher_or_404(uow, publisher_id)
+        if publisher.status == BANNED:
+            raise Conflict("The publisher is banned; unban it before adding nodes", code="publisher_banned")
+        _refuse_status_change(body, ACTIVE)
+        node = node_rules.new_node(uow, publisher.id, body.id or "", body)
+        _apply_admin(node, body)
+        uow.flush()
+        uow.audit(admin.id, "node.create", "node", node.id, "", publisher_id=publisher.id)
+        uow.emit("node.created", node_id=node.id, publisher_id=publisher.id, by=admin.id)
+        uow.commit()
+        return node
+
+
+def admin_update_node(uow: UnitOfWork, identity: Identity, node_id: str, body: AdminNodeIn) -> Node:
+    """Any node's fields, the admin-only ones included. Fields left out keep their value."""
+    with uow:
+        admin = admin_user(uow, identity)
+        node = uow.nodes.get(node_id)
+        if node is None:
+            raise NotFound("Node not found", code="node_not_found")
+        if body.id is not None and body.id != node.id:
+            raise InvalidInput("A node's id cannot be changed", code="immutable_id")
+        if (target := body.target_publisher()) is not None and target != node.publisher_id:
+            raise InvalidInput("A node cannot be moved to another publisher", code="immutable_publisher")
+        _refuse_status_change(body, node.status)
+        before = {column: getattr(node, column) for column in ADMIN_COLUMNS}
+        node_rules.apply(node, body, skip_empty=False)
+        _apply_admin(node, body)
+        changed = sorted(column for column, value in before.items() if getattr(node, column) != value)
+        if changed:
+            node.changed_at = utcnow()
+        uow.audit(admin.id, "node.update", "node", node.id, "", publisher_id=node.publisher_id, fields=changed)
+        uow.emit("node.updated", node_id=node.id, publisher_id=node.publisher_id, by=admin.id)
+        uow.commit()
+        return node
+
+
+# -- the audit log ---------------------------------------------------------------------------------------------
+def audit_log(uow: UnitOfWork, identity: Identity, f: AuditFilter, page: int, limit: int) -> AuditPage:
+    with uow:
+        admin_user(uow, identity)
+        entries, total = uow.audit_log.page(f, page, limit)
+        uow.commit()  # the admin's user row, refreshed from the token as every login does
+        return AuditPage(entries, total, page, limit)

@@ -1,0 +1,111 @@
+"""Turns what the caller has (a path, a folder or a file object) into a seekable archive with its hash and size."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from functions.scanner.limits import ScanLimits
+
+Source = str | os.PathLike[str] | BinaryIO
+_CHUNK = 1024 * 1024
+# Never part of a published pack: comfy-cli builds the archive from the git tree.
+_SKIPPED_DIRS = {".git", "__pycache__"}
+
+
+@dataclass
+class OpenedArchive:
+    file: BinaryIO
+    size: int | None
+    sha256: str | None
+    too_large: bool
+
+
+@contextmanager
+def open_archive(source: Source, limits: ScanLimits) -> Iterator[OpenedArchive]:
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if path.is_dir():
+            with _zipped_folder(path, limits) as opened:
+                yield opened
+            return
+        with path.open("rb") as handle:
+            yield _hashed(handle, limits)
+        return
+    if source.seekable():
+        yield _hashed(source, limits)
+        return
+    with _spooled(source, limits) as opened:
+        yield opened
+
+
+def _hashed(handle: BinaryIO, limits: ScanLimits) -> OpenedArchive:
+    handle.seek(0, 2)
+    size = handle.tell()
+    if size > limits.max_archive_bytes:
+        # Not worth reading gigabytes to name what is refused anyway.
+        return OpenedArchive(handle, size, None, True)
+    handle.seek(0)
+    digest = hashlib.sha256()
+    while chunk := handle.read(_CHUNK):
+        digest.update(chunk)
+    handle.seek(0)
+    return OpenedArchive(handle, size, digest.hexdigest(), False)
+
+
+@contextmanager
+def _spooled(stream: BinaryIO, limits: ScanLimits) -> Iterator[OpenedArchive]:
+    """A stream that cannot seek (an HTTP body) is copied, hashing as it goes, up to the archive limit."""
+    digest = hashlib.sha256()
+    size = 0
+    with tempfile.SpooledTemporaryFile(max_size=limits.spool_memory_bytes) as spool:
+        while chunk := stream.read(_CHUNK):
+            size += len(chunk)
+            if size > limits.max_archive_bytes:
+                yield OpenedArchive(spool, None, None, True)  # type: ignore[arg-type]
+                return
+            digest.update(chunk)
+            spool.write(chunk)
+        spool.seek(0)
+        yield OpenedArchive(spool, size, digest.hexdigest(), False)  # type: ignore[arg-type]
+
+
+@contextmanager
+def _zipped_folder(root: Path, limits: ScanLimits) -> Iterator[OpenedArchive]:
+    """A folder is scanned as the archive it would publish; a symbolic link stays a link so it is refused."""
+    with tempfile.SpooledTemporaryFile(max_size=limits.spool_memory_bytes) as spool:
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:  # type: ignore[arg-type]
+            for path in _walk(root):
+                _add(archive, root, path)
+        opened = _hashed(spool, limits)  # type: ignore[arg-type]
+        yield opened
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
+        base = Path(dirpath)
+        for name in sorted(filenames):
+            yield base / name
+        for name in dirnames:
+            if (base / name).is_symlink():
+                yield base / name
+
+
+def _add(archive: zipfile.ZipFile, root: Path, path: Path) -> None:
+    name = path.relative_to(root).as_posix()
+    if path.is_symlink():
+        info = zipfile.ZipInfo(name)
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(info, os.readlink(path))
+        return
+    if path.is_file():
+        archive.write(path, name)

@@ -1,0 +1,155 @@
+"""Streaming, bounded reading of a zip archive: members come out one at a time, in memory, never on disk.
+
+Every limit is checked on the bytes actually decompressed; the sizes in the headers are only used to refuse
+early. Only the members the rules read keep their content, and at most a bounded prefix of it.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from functions.scanner.limits import ScanLimits
+from functions.scanner.report import ArchiveStats
+from functions.scanner.zipguard import (
+    ArchiveRejected,
+    check_central_directory,
+    check_duplicates,
+    check_entry,
+    check_layout,
+    check_name,
+    check_start,
+)
+
+CHUNK = 64 * 1024
+HEAD = 4096  # enough for every magic number we look at, PE's header offset included
+
+# What zipfile and zlib raise on a damaged archive; each becomes a rejection with a reason, never a crash.
+MALFORMED = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    KeyError,
+    IndexError,
+    OverflowError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    name: str
+    size: int
+    compressed_size: int
+    head: bytes
+    content: bytes | None  # None unless the rules asked for this member
+    truncated: bool  # the content is a prefix: the file was larger than what we keep
+
+
+KeepPolicy = Callable[[str], int]
+"""For a member's path, how many bytes of its content to keep (0: none)."""
+
+
+def archive_size(fp: BinaryIO) -> int:
+    fp.seek(0, 2)
+    size = fp.tell()
+    fp.seek(0)
+    return size
+
+
+def iter_members(fp: BinaryIO, limits: ScanLimits, keep: KeepPolicy, stats: ArchiveStats) -> Iterator[Member]:
+    """Yields the archive's files in storage order; raises ArchiveRejected at the first hostile sign."""
+    try:
+        size = archive_size(fp)
+        if size > limits.max_archive_bytes:
+            raise ArchiveRejected(f"archive of {size} bytes exceeds {limits.max_archive_bytes}", "too_large")
+        check_start(fp)
+        check_central_directory(fp, size, limits)
+        fp.seek(0)
+        with zipfile.ZipFile(fp) as archive:
+            infos = _checked_infos(archive, limits, stats)
+            budget = _Budget(limits.max_total_uncompressed_bytes)
+            for info in infos:
+                yield _read_member(archive, info, limits, keep(info.orig_filename), budget)
+                stats.uncompressed_bytes = budget.used
+    except MALFORMED as exc:
+        raise ArchiveRejected(f"malformed archive: {_describe(exc)}") from exc
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text[:300]
+
+
+def _checked_infos(archive: zipfile.ZipFile, limits: ScanLimits, stats: ArchiveStats) -> list[zipfile.ZipInfo]:
+    infos = archive.infolist()
+    if len(infos) > limits.max_files:
+        raise ArchiveRejected(f"{len(infos)} entries, more than the limit of {limits.max_files}", "too_many_files")
+    names = [check_name(info, limits) for info in infos]
+    check_duplicates(names)
+    declared = 0
+    for info in infos:
+        check_entry(info)
+        if info.file_size > limits.max_file_bytes:
+            raise ArchiveRejected(f"{info.orig_filename!r} declares {info.file_size} bytes", "file_too_large")
+        declared += info.file_size
+    if declared > limits.max_total_uncompressed_bytes:
+        raise ArchiveRejected(f"entries declare {declared} bytes uncompressed in total", "too_large")
+    check_layout(infos, archive.start_dir)
+    files = [info for info in infos if not info.orig_filename.endswith("/")]
+    stats.files, stats.directories = len(files), len(infos) - len(files)
+    return sorted(files, key=lambda i: i.header_offset)  # sequential reads of the archive
+
+
+class _Budget:
+    """The running total of decompressed bytes over the whole archive."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, amount: int) -> None:
+        self.used += amount
+        if self.used > self.limit:
+            raise ArchiveRejected(f"more than {self.limit} bytes once decompressed", "too_large")
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ScanLimits, keep_bytes: int, budget: _Budget
+) -> Member:
+    name = info.orig_filename
+    ratio_cap = limits.max_compression_ratio * max(info.compress_size, 1)
+    head = bytearray()
+    kept = bytearray()
+    size = 0
+    with archive.open(info) as stream:
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            budget.spend(len(chunk))
+            if size > limits.max_file_bytes:
+                raise ArchiveRejected(f"{name!r} is larger than {limits.max_file_bytes} bytes", "file_too_large")
+            if size > limits.ratio_min_bytes and size > ratio_cap:
+                raise ArchiveRejected(
+                    f"{name!r} expands more than {limits.max_compression_ratio:g} times (zip bomb)", "bomb"
+                )
+            if len(head) < HEAD:
+                head += chunk[: HEAD - len(head)]
+            if len(kept) < keep_bytes:
+                kept += chunk[: keep_bytes - len(kept)]
+    return Member(
+        name=name,
+        size=size,
+        compressed_size=info.compress_size,
+        head=bytes(head),
+        content=bytes(kept) if keep_bytes else None,
+        truncated=size > keep_bytes > 0,
+    )

@@ -1,0 +1,312 @@
+# The Cloud Functions (2nd gen): one per entry point, each with its own service account and only the roles its
+# entry in local.functions asks for.
+
+locals {
+  # Every deployed function, keyed by its name (the same name as in shared/routing.py). Adding a function is one
+  # entry here, one line in shared/routing.py and one deploy step in cloudbuild.yaml; tests/deploy checks all three.
+  #   source       its folder, functions/<source>/, packaged into build/<source>/ by `make package`
+  #   trigger      http: public behind the load balancer | scheduler: private, called by Cloud Scheduler |
+  #                storage: the uploads bucket's object.finalized | pubsub: a push subscription on registry-events
+  #   schedule     cron (UTC) of a scheduler function, else null
+  #   database     logs in to Cloud SQL as its own IAM database user (DATABASE_URL from its secret)
+  #   events       publishes to registry-events
+  #   uploads      none | read | write (signs upload URLs) | admin (also deletes) on the uploads bucket
+  #   secrets      environment variable => Secret Manager secret id, filled by the operator
+  functions = {
+    registry = {
+      source        = "registry"
+      entry_point   = "registry"
+      trigger       = "http"
+      schedule      = null
+      database      = true
+      events        = true
+      uploads       = "write"
+      secrets       = {}
+      memory        = "1Gi"
+      cpu           = "1"
+      concurrency   = 8
+      timeout       = 60
+      min_instances = var.min_instances
+      max_instances = var.max_instances
+    }
+    registry-outbox-sweep = {
+      source        = "registry"
+      entry_point   = "registry_outbox_sweep"
+      trigger       = "scheduler"
+      schedule      = "* * * * *"
+      database      = true
+      events        = true
+      uploads       = "none"
+      secrets       = {}
+      memory        = "512Mi"
+      cpu           = "1"
+      concurrency   = 1
+      timeout       = 300
+      min_instances = 0
+      max_instances = 1 # two sweeps at once would only race for the same rows
+    }
+  }
+
+  folders             = toset([for f in local.functions : f.source])
+  public_functions    = { for k, f in local.functions : k => f if f.trigger == "http" }
+  private_functions   = { for k, f in local.functions : k => f if f.trigger != "http" }
+  scheduled_functions = { for k, f in local.functions : k => f if f.trigger == "scheduler" }
+  storage_functions   = { for k, f in local.functions : k => f if f.trigger == "storage" }
+  pubsub_functions    = { for k, f in local.functions : k => f if f.trigger == "pubsub" }
+  database_functions  = { for k, f in local.functions : k => f if f.database }
+  event_publishers    = { for k, f in local.functions : k => f if f.events }
+  url_signers         = { for k, f in local.functions : k => f if contains(["write", "admin"], f.uploads) }
+
+  # objectCreator cannot overwrite: an uploaded archive can never be replaced through a later signed URL.
+  uploads_roles = {
+    none  = []
+    read  = ["roles/storage.objectViewer"]
+    write = ["roles/storage.objectCreator", "roles/storage.objectViewer"]
+    admin = ["roles/storage.objectAdmin"]
+  }
+  uploads_grants = merge([
+    for k, f in local.functions : { for role in local.uploads_roles[f.uploads] : "${k} ${role}" => { function = k, role = role } }
+  ]...)
+
+  operator_secrets = toset(flatten([for f in local.functions : values(f.secrets)]))
+  secret_env = {
+    for k, f in local.functions : k => merge(
+      { for name, wanted in { DATABASE_URL = f.database } : name => "${k}-database-url" if wanted },
+      f.secrets,
+    )
+  }
+  secret_grants = merge([
+    for k, env in local.secret_env : { for name, secret in env : "${k} ${secret}" => { function = k, secret = secret } }
+  ]...)
+
+  base_url = "https://${var.domains[0]}"
+  # What every function reads (shared/settings.py); tests/deploy checks each name is a Settings field.
+  common_env = {
+    APP_ENV               = var.app_env
+    BLOB_BACKEND          = "gcs"
+    UPLOADS_BUCKET        = google_storage_bucket.uploads.name
+    EVENTS_BACKEND        = "pubsub"
+    EVENTS_TOPIC          = google_pubsub_topic.events.name
+    GOOGLE_CLOUD_PROJECT  = var.project_id
+    FIREBASE_PROJECT_ID   = coalesce(var.firebase_project_id, var.project_id)
+    PUBLIC_BASE_URL       = local.base_url
+    SERVICE_AUDIENCE      = local.base_url
+    SERVICE_ACCOUNTS      = google_service_account.invoker.email
+    CI_UPLOAD_KEY_DIGESTS = join(",", var.ci_upload_key_digests)
+  }
+}
+
+resource "google_service_account" "fn" {
+  for_each     = local.functions
+  account_id   = "${each.key}-fn" # 6 to 30 characters: a function name of at most 27
+  display_name = "Cloud Function ${each.key}"
+}
+
+# Builds the functions' images (Cloud Functions runs the build as this account, not the default compute one).
+resource "google_service_account" "builder" {
+  account_id   = "fn-builder"
+  display_name = "Builds the Cloud Functions' images"
+}
+
+resource "google_project_iam_member" "builder" {
+  project = var.project_id
+  role    = "roles/cloudbuild.builds.builder"
+  member  = "serviceAccount:${google_service_account.builder.email}"
+}
+
+# Calls the private functions: Cloud Scheduler jobs, the bucket's Eventarc trigger and Pub/Sub push, with OIDC.
+resource "google_service_account" "invoker" {
+  account_id   = "fn-invoker"
+  display_name = "Invokes the private Cloud Functions"
+}
+
+# Each function's first build: Terraform zips build/<folder>/ (run `make package` before `terraform apply`).
+data "archive_file" "source" {
+  for_each    = local.folders
+  type        = "zip"
+  source_dir  = "${path.module}/../build/${each.key}"
+  output_path = "${path.module}/../build/${each.key}.zip"
+}
+
+resource "google_storage_bucket_object" "source" {
+  for_each = local.folders
+  name     = "${each.key}-${data.archive_file.source[each.key].output_md5}.zip"
+  bucket   = google_storage_bucket.sources.name
+  source   = data.archive_file.source[each.key].output_path
+}
+
+resource "google_cloudfunctions2_function" "fn" {
+  for_each    = local.functions
+  name        = each.key
+  location    = var.region
+  description = "functions/${each.value.source}: ${each.value.entry_point} (${each.value.trigger})"
+
+  build_config {
+    runtime         = var.runtime
+    entry_point     = each.value.entry_point
+    service_account = google_service_account.builder.id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.sources.name
+        object = google_storage_bucket_object.source[each.value.source].name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email = google_service_account.fn[each.key].email
+    # Public functions take traffic only through the load balancer; the others only from Google's own callers.
+    ingress_settings                 = each.value.trigger == "http" ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision   = true
+    available_memory                 = each.value.memory
+    available_cpu                    = each.value.cpu
+    max_instance_request_concurrency = each.value.concurrency
+    timeout_seconds                  = each.value.timeout
+    min_instance_count               = each.value.min_instances
+    max_instance_count               = each.value.max_instances
+    # Only private ranges (Cloud SQL's private IP) go through the VPC; Google APIs are reached directly.
+    vpc_connector                 = google_vpc_access_connector.functions.id
+    vpc_connector_egress_settings = "PRIVATE_RANGES_ONLY"
+    environment_variables         = local.common_env
+
+    dynamic "secret_environment_variables" {
+      for_each = local.secret_env[each.key]
+      content {
+        key        = secret_environment_variables.key
+        project_id = var.project_id
+        secret     = secret_environment_variables.value
+        version    = "latest"
+      }
+    }
+  }
+
+  dynamic "event_trigger" {
+    for_each = each.value.trigger == "storage" ? [google_storage_bucket.uploads] : []
+    content {
+      trigger_region        = lower(event_trigger.value.location)
+      event_type            = "google.cloud.storage.object.v1.finalized"
+      retry_policy          = "RETRY_POLICY_RETRY"
+      service_account_email = google_service_account.invoker.email
+      event_filters {
+        attribute = "bucket"
+        value     = event_trigger.value.name
+      }
+    }
+  }
+
+  # Terraform creates each function from `make package`'s build; from then on cloudbuild.yaml ships the code.
+  lifecycle {
+    ignore_changes = [build_config[0].source]
+  }
+
+  depends_on = [
+    google_secret_manager_secret_version.database_url,
+    google_secret_manager_secret_iam_member.function,
+    google_project_iam_member.builder,
+  ]
+}
+
+# The load balancer's serverless NEG calls without credentials, so the public functions admit everyone; their
+# ingress setting (internal and load balancer only) keeps the direct run.app and cloudfunctions.net URLs closed.
+resource "google_cloud_run_v2_service_iam_member" "public" {
+  #checkov:skip=CKV_GCP_102:The registry API is public by design (anonymous reads and installs, as api.comfy.org); ingress admits only the load balancer.
+  for_each = local.public_functions
+  location = var.region
+  name     = google_cloudfunctions2_function.fn[each.key].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+
+resource "google_cloud_run_v2_service_iam_member" "invoker" {
+  for_each = local.private_functions
+  location = var.region
+  name     = google_cloudfunctions2_function.fn[each.key].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.invoker.email}"
+}
+
+# Eventarc delivers the bucket's events as the invoker account.
+resource "google_project_iam_member" "invoker_event_receiver" {
+  count   = length(local.storage_functions) > 0 ? 1 : 0
+  project = var.project_id
+  role    = "roles/eventarc.eventReceiver"
+  member  = "serviceAccount:${google_service_account.invoker.email}"
+}
+
+resource "google_cloud_scheduler_job" "job" {
+  for_each         = local.scheduled_functions
+  name             = each.key
+  region           = var.region
+  description      = "Calls ${each.key} (${each.value.entry_point})"
+  schedule         = each.value.schedule
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "${each.value.timeout + 30}s"
+
+  # The next run is the retry: each job sweeps whatever is left.
+  retry_config {
+    retry_count = 0
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = google_cloudfunctions2_function.fn[each.key].service_config[0].uri
+    oidc_token {
+      service_account_email = google_service_account.invoker.email
+      audience              = google_cloudfunctions2_function.fn[each.key].service_config[0].uri
+    }
+  }
+
+  depends_on = [google_cloud_run_v2_service_iam_member.invoker]
+}
+
+# -- what each function's account may do ------------------------------------------------------------------------
+
+# instanceUser holds cloudsql.instances.connect and .get (all of roles/cloudsql.client) plus .login, which IAM
+# database authentication needs.
+resource "google_project_iam_member" "database" {
+  for_each = local.database_functions
+  project  = var.project_id
+  role     = "roles/cloudsql.instanceUser"
+  member   = "serviceAccount:${google_service_account.fn[each.key].email}"
+}
+
+resource "google_secret_manager_secret_iam_member" "function" {
+  for_each  = local.secret_grants
+  secret_id = each.value.secret
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.fn[each.value.function].email}"
+
+  depends_on = [google_secret_manager_secret.database_url, google_secret_manager_secret.operator]
+}
+
+resource "google_pubsub_topic_iam_member" "publisher" {
+  for_each = local.event_publishers
+  topic    = google_pubsub_topic.events.id
+  role     = "roles/pubsub.publisher"
+  member   = "serviceAccount:${google_service_account.fn[each.key].email}"
+}
+
+resource "google_storage_bucket_iam_member" "uploads" {
+  for_each = local.uploads_grants
+  bucket   = google_storage_bucket.uploads.name
+  role     = each.value.role
+  member   = "serviceAccount:${google_service_account.fn[each.value.function].email}"
+}
+
+# Cloud Functions' credentials hold no private key: V4 signed URLs are signed by IAM signBlob as the function's
+# own account, which needs the token creator role on itself (and on nothing else).
+resource "google_service_account_iam_member" "self_signer" {
+  for_each           = local.url_signers
+  service_account_id = google_service_account.fn[each.key].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.fn[each.key].email}"
+}
+
+# Secrets the operator fills (`gcloud secrets versions add`) before the first apply of a function that reads them.
+resource "google_secret_manager_secret" "operator" {
+  for_each  = local.operator_secrets
+  secret_id = each.key
+  replication {
+    auto {}
+  }
+}

@@ -1,0 +1,178 @@
+# The global external Application Load Balancer in front of the public functions. Its URL map is the routing
+# table of shared/routing.py (var.url_map), so the paths served in production are the ones served locally.
+
+locals {
+  # A serverless NEG and backend service per public function.
+  routed_functions = toset(concat([var.url_map.default_function], [for r in var.url_map.path_rules : r.function]))
+}
+
+resource "google_compute_global_address" "lb" {
+  name = "registry-lb"
+}
+
+resource "google_compute_region_network_endpoint_group" "fn" {
+  for_each              = local.public_functions
+  name                  = "${each.key}-neg"
+  region                = var.region
+  network_endpoint_type = "SERVERLESS"
+  # A 2nd-gen function is a Cloud Run service.
+  cloud_run {
+    service = google_cloudfunctions2_function.fn[each.key].service_config[0].service
+  }
+}
+
+resource "google_compute_backend_service" "fn" {
+  for_each              = local.public_functions
+  name                  = "${each.key}-backend"
+  load_balancing_scheme = "EXTERNAL_MANAGED"
+  protocol              = "HTTPS"
+  security_policy       = google_compute_security_policy.edge.id
+
+  backend {
+    group = google_compute_region_network_endpoint_group.fn[each.key].id
+  }
+
+  log_config {
+    enable      = true
+    sample_rate = 1.0
+  }
+}
+
+# Cloud Armor: a per-client-IP request budget (ComfyUI-Manager pages through /nodes, so it is generous) and the
+# Log4Shell signature, in front of every public function.
+resource "google_compute_security_policy" "edge" {
+  name = "registry-edge"
+  type = "CLOUD_ARMOR"
+
+  rule {
+    action   = "deny(403)"
+    priority = 1000
+    match {
+      expr {
+        expression = "evaluatePreconfiguredWaf('cve-canary', {'sensitivity': 1})"
+      }
+    }
+    description = "Log4j JNDI lookups (CVE-2021-44228, CVE-2021-45046)"
+  }
+
+  rule {
+    action   = "throttle"
+    priority = 2000
+    match {
+      versioned_expr = "SRC_IPS_V1"
+      config {
+        src_ip_ranges = ["*"]
+      }
+    }
+    rate_limit_options {
+      conform_action = "allow"
+      exceed_action  = "deny(429)"
+      enforce_on_key = "IP"
+      rate_limit_threshold {
+        count        = var.rate_limit_per_minute
+        interval_sec = 60
+      }
+    }
+    description = "Per-IP request budget"
+  }
+
+  rule {
+    action   = "allow"
+    priority = 2147483647
+    match {
+      versioned_expr = "SRC_IPS_V1"
+      config {
+        src_ip_ranges = ["*"]
+      }
+    }
+    description = "Everything else"
+  }
+}
+
+resource "google_compute_url_map" "https" {
+  name            = "registry"
+  default_service = google_compute_backend_service.fn[var.url_map.default_function].id
+
+  host_rule {
+    hosts        = ["*"]
+    path_matcher = "functions"
+  }
+
+  path_matcher {
+    name            = "functions"
+    default_service = google_compute_backend_service.fn[var.url_map.default_function].id
+
+    dynamic "path_rule" {
+      for_each = var.url_map.path_rules
+      content {
+        paths   = path_rule.value.paths
+        service = google_compute_backend_service.fn[path_rule.value.function].id
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition = alltrue([
+        for name, fn in var.url_map.functions :
+        contains(keys(local.public_functions), name) && try(local.functions[name].entry_point == fn.entry_point, false)
+      ]) && alltrue([for name in local.routed_functions : contains(keys(var.url_map.functions), name)])
+      error_message = "url_map.auto.tfvars.json and local.functions disagree: every routed function must be an http entry of local.functions with the same entry point (re-render with `python -m shared.routing`)."
+    }
+  }
+}
+
+resource "google_compute_managed_ssl_certificate" "registry" {
+  # The name follows the domains, so a change makes a new certificate before the old one goes.
+  name = "registry-${substr(sha1(join(",", var.domains)), 0, 8)}"
+  managed {
+    domains = var.domains
+  }
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "google_compute_ssl_policy" "modern" {
+  name            = "registry-tls"
+  profile         = "MODERN"
+  min_tls_version = "TLS_1_2"
+}
+
+resource "google_compute_target_https_proxy" "registry" {
+  name             = "registry"
+  url_map          = google_compute_url_map.https.id
+  ssl_certificates = [google_compute_managed_ssl_certificate.registry.id]
+  ssl_policy       = google_compute_ssl_policy.modern.id
+}
+
+resource "google_compute_global_forwarding_rule" "https" {
+  name                  = "registry-https"
+  load_balancing_scheme = "EXTERNAL_MANAGED"
+  ip_address            = google_compute_global_address.lb.address
+  port_range            = "443"
+  target                = google_compute_target_https_proxy.registry.id
+}
+
+# Plain HTTP answers with a redirect to HTTPS and reaches no function.
+resource "google_compute_url_map" "redirect" {
+  name = "registry-redirect"
+  default_url_redirect {
+    https_redirect         = true
+    redirect_response_code = "MOVED_PERMANENTLY_DEFAULT"
+    strip_query            = false
+  }
+}
+
+resource "google_compute_target_http_proxy" "redirect" {
+  name    = "registry-redirect"
+  url_map = google_compute_url_map.redirect.id
+}
+
+resource "google_compute_global_forwarding_rule" "http" {
+  name                  = "registry-http"
+  load_balancing_scheme = "EXTERNAL_MANAGED"
+  ip_address            = google_compute_global_address.lb.address
+  port_range            = "80"
+  target                = google_compute_target_http_proxy.redirect.id
+}
