@@ -19,6 +19,7 @@ from shared.repositories.catalog import Nodes, Versions
 from shared.repositories.ci import CiResults
 from shared.repositories.comfy import ComfyNodes
 from shared.repositories.community import Reviews
+from shared.repositories.events import AppliedEvents
 from shared.repositories.limits import RateLimits
 from shared.repositories.moderation import AuditLog
 
@@ -37,6 +38,7 @@ class UnitOfWork:
     audit_log: AuditLog
     ci: CiResults
     rate_limits: RateLimits
+    applied_events: AppliedEvents
 
     def __init__(self, sessions: sessionmaker[Session], publisher: EventPublisher, topic: str) -> None:
         self._sessions = sessions
@@ -56,6 +58,7 @@ class UnitOfWork:
         self.audit_log = AuditLog(self.session)
         self.ci = CiResults(self.session)
         self.rate_limits = RateLimits(self.session)
+        self.applied_events = AppliedEvents(self.session)
         self._pending_events = []
         return self
 

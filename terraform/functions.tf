@@ -108,10 +108,12 @@ resource "google_service_account" "builder" {
   display_name = "Builds the Cloud Functions' images"
 }
 
+# Read the uploaded source, push the image to the gcf-artifacts repository, write the build's logs.
 resource "google_project_iam_member" "builder" {
-  project = var.project_id
-  role    = "roles/cloudbuild.builds.builder"
-  member  = "serviceAccount:${google_service_account.builder.email}"
+  for_each = toset(["roles/storage.objectViewer", "roles/artifactregistry.writer", "roles/logging.logWriter"])
+  project  = var.project_id
+  role     = each.key
+  member   = "serviceAccount:${google_service_account.builder.email}"
 }
 
 # Calls the private functions: Cloud Scheduler jobs, the bucket's Eventarc trigger and Pub/Sub push, with OIDC.

@@ -49,7 +49,7 @@ resource "google_compute_security_policy" "edge" {
     priority = 1000
     match {
       expr {
-        expression = "evaluatePreconfiguredWaf('cve-canary', {'sensitivity': 1})"
+        expression = "evaluatePreconfiguredExpr('cve-canary')"
       }
     }
     description = "Log4j JNDI lookups (CVE-2021-44228, CVE-2021-45046)"

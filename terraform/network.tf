@@ -15,6 +15,24 @@ resource "google_compute_network" "vpc" {
   routing_mode            = "REGIONAL"
 }
 
+# Nothing in the VPC takes connections from outside it. The connector's own rules (health checks, serverless
+# traffic) are added by the service at a higher priority.
+resource "google_compute_firewall" "deny_ingress" {
+  name      = "registry-deny-ingress"
+  network   = google_compute_network.vpc.name
+  direction = "INGRESS"
+  priority  = 65534
+
+  deny {
+    protocol = "all"
+  }
+  source_ranges = ["0.0.0.0/0"]
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
 resource "google_compute_global_address" "private_services" {
   name          = "registry-private-services"
   purpose       = "VPC_PEERING"

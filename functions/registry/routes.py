@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from functions.registry.handlers import ci, comfy_nodes, community, jobs, meta, moderation, nodes, publishers, reads
+from functions.registry.handlers import (
+    ci,
+    comfy_nodes,
+    community,
+    jobs,
+    meta,
+    moderation,
+    nodes,
+    publishers,
+    reads,
+    search,
+)
 from shared.http.router import Route, Router
 
 CORE = [
@@ -62,6 +73,6 @@ CORE = [
 ]
 
 # Each area keeps its own routes next to its handlers.
-ROUTES = [*CORE, *community.ROUTES, *moderation.ROUTES, *comfy_nodes.ROUTES, *ci.ROUTES, *jobs.ROUTES]
+ROUTES = [*CORE, *community.ROUTES, *moderation.ROUTES, *comfy_nodes.ROUTES, *ci.ROUTES, *jobs.ROUTES, *search.ROUTES]
 
 router = Router(ROUTES)

@@ -156,6 +156,9 @@ class NodeVersion(Timestamped, Base):
     comfy_node_cloud_build_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     archive_sha256: Mapped[str | None] = mapped_column(String(64))
     archive_size: Mapped[int | None] = mapped_column(BigInteger)
+    # The scanner's findings, shown to the publisher and admins only; and when it last looked.
+    scan_findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    scanned_at: Mapped[datetime | None] = mapped_column()
 
 
 class NodeReview(Timestamped, Base):
@@ -267,3 +270,12 @@ class CiArtifact(Base):
     file_path: Mapped[str] = mapped_column(String(2048))
     file_url: Mapped[str] = mapped_column(String(4096), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppliedEvent(Base):
+    """Events a consumer has applied, so that a redelivery changes nothing."""
+
+    __tablename__ = "applied_events"
+    consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)

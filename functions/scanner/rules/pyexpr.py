@@ -153,9 +153,17 @@ def call_name(call: ast.Call, aliases: dict[str, str]) -> str:
     return qualname(call.func, aliases) or ""
 
 
+def _is_helper(name: str, helpers: frozenset[str]) -> bool:
+    """A module function, or a method called on `self`/`cls`, found to return such data."""
+    if name in helpers:
+        return True
+    owner, _, method = name.rpartition(".")
+    return owner in ("self", "cls") and method in helpers
+
+
 def is_decoder_call(call: ast.Call, aliases: dict[str, str], helpers: frozenset[str] = frozenset()) -> bool:
     name = call_name(call, aliases)
-    if name in DECODER_EXACT or name in helpers or name.rsplit(".", 1)[-1] in DECODER_SUFFIXES:
+    if name in DECODER_EXACT or _is_helper(name, helpers) or name.rsplit(".", 1)[-1] in DECODER_SUFFIXES:
         return True
     root, _, last = name.partition(".")
     if last == "decompress" and root in _DECOMPRESSORS:
@@ -173,7 +181,7 @@ def is_decoder_call(call: ast.Call, aliases: dict[str, str], helpers: frozenset[
 
 def is_fetch_call(call: ast.Call, aliases: dict[str, str], helpers: frozenset[str] = frozenset()) -> bool:
     name = call_name(call, aliases)
-    if name in FETCH_EXACT or name in helpers:
+    if name in FETCH_EXACT or _is_helper(name, helpers):
         return True
     verb = name.rsplit(".", 1)[-1]
     return verb in _FETCH_VERBS and name.startswith(_FETCH_MODULES)
