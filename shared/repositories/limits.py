@@ -31,10 +31,11 @@ class RateLimits:
             row = self.s.execute(
                 select(RateLimitBucket.tokens, RateLimitBucket.updated_at).where(RateLimitBucket.key == key)
             ).one()
+            stored: float = row.tokens
             elapsed = max(0.0, (now - row.updated_at).total_seconds())
-            tokens = min(float(burst), row.tokens + elapsed / interval)
+            tokens = min(float(burst), stored + elapsed / interval)
             if tokens < 1.0:
-                return (1.0 - tokens) * interval
+                return float((1.0 - tokens) * interval)
             result = self.s.execute(
                 update(RateLimitBucket)
                 .where(
