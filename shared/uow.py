@@ -21,7 +21,7 @@ from shared.repositories.comfy import ComfyNodes
 from shared.repositories.community import Reviews
 from shared.repositories.events import AppliedEvents
 from shared.repositories.limits import RateLimits
-from shared.repositories.moderation import AuditLog
+from shared.repositories.moderation import AuditLog, Bans
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class UnitOfWork:
     reviews: Reviews
     comfy_nodes: ComfyNodes
     audit_log: AuditLog
+    bans: Bans
     ci: CiResults
     rate_limits: RateLimits
     applied_events: AppliedEvents
@@ -56,6 +57,7 @@ class UnitOfWork:
         self.reviews = Reviews(self.session)
         self.comfy_nodes = ComfyNodes(self.session)
         self.audit_log = AuditLog(self.session)
+        self.bans = Bans(self.session)
         self.ci = CiResults(self.session)
         self.rate_limits = RateLimits(self.session)
         self.applied_events = AppliedEvents(self.session)

@@ -63,9 +63,9 @@ def tf_functions() -> dict[str, dict[str, Any]]:
 def tf_variable_default(name: str) -> Any:
     for path in tf_files():
         for block in parse_tf(path).get("variable", []):
-            if unquote(next(iter(block))) == name or name in block:
-                body = block.get(name) or block.get(f'"{name}"')
-                return unquote(body.get("default"))
+            for key, body in block.items():
+                if unquote(key) == name:
+                    return unquote(body.get("default"))
     raise KeyError(name)
 
 

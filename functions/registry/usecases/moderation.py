@@ -17,7 +17,7 @@ from shared.auth.identity import Identity
 from shared.db.models import AuditEntry, Node, NodeVersion, Publisher
 from shared.db.types import utcnow
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.repositories.moderation import AuditFilter, Bans
+from shared.repositories.moderation import AuditFilter
 from shared.uow import UnitOfWork
 
 ACTIVE, BANNED = "active", "banned"
@@ -35,10 +35,6 @@ class AuditPage:
     limit: int
 
 
-def _bans(uow: UnitOfWork) -> Bans:
-    return Bans(uow.session)
-
-
 def _publisher_node(uow: UnitOfWork, publisher_id: str, node_id: str) -> tuple[Publisher, Node]:
     """The node, which must belong to the publisher: unlike an owner's check, another publisher's node is a 404."""
     publisher = publisher_or_404(uow, publisher_id)
@@ -54,7 +50,7 @@ def ban_publisher(uow: UnitOfWork, identity: Identity, publisher_id: str, reason
     with uow:
         admin = admin_user(uow, identity)
         publisher = publisher_or_404(uow, publisher_id)
-        bans = _bans(uow)
+        bans = uow.bans
         members = bans.members(publisher.id)
         if any(m.id == admin.id for m in members):
             raise Conflict("You are a member of this publisher; an admin cannot ban it", code="admin_is_member")
@@ -109,7 +105,7 @@ def unban_publisher(uow: UnitOfWork, identity: Identity, publisher_id: str, reas
     with uow:
         admin = admin_user(uow, identity)
         publisher = publisher_or_404(uow, publisher_id)
-        bans = _bans(uow)
+        bans = uow.bans
         user_ids, node_ids = _outstanding_ban(uow, publisher.id)
         kept = bans.in_banned_publisher(user_ids, excluding=publisher.id)
         restored_users = bans.set_user_status([u for u in user_ids if u not in kept], ACTIVE, only_if=BANNED)
@@ -144,7 +140,7 @@ def ban_node(uow: UnitOfWork, identity: Identity, publisher_id: str, node_id: st
         publisher, node = _publisher_node(uow, publisher_id, node_id)
         previous = node.status
         if previous != BANNED:
-            _bans(uow).set_node_status([node.id], BANNED)
+            uow.bans.set_node_status([node.id], BANNED)
             uow.emit("node.banned", node_id=node.id, publisher_id=publisher.id, by=admin.id, reason=reason)
         uow.audit(admin.id, "node.ban", "node", node.id, reason, publisher_id=publisher.id, previous_status=previous)
         uow.commit()
@@ -168,7 +164,7 @@ def unban_node(uow: UnitOfWork, identity: Identity, publisher_id: str, node_id: 
         previous = node.status
         restored = _status_before_ban(uow, node.id) if previous == BANNED else previous
         if restored != previous:
-            _bans(uow).set_node_status([node.id], restored)
+            uow.bans.set_node_status([node.id], restored)
             uow.emit("node.unbanned", node_id=node.id, publisher_id=publisher.id, by=admin.id, reason=reason)
         uow.audit(
             admin.id,

@@ -92,3 +92,43 @@ def is_local(host: str) -> bool:
     except ValueError:
         return host.endswith(".local")
     return not address.is_global
+
+
+# Owners of the official repositories of popular projects on code hosts: installing `transformers` from
+# github.com/huggingface is an early release, from anyone else it is a substitute.
+TRUSTED_OWNERS = frozenset(
+    {
+        "huggingface",
+        "openai",
+        "anthropics",
+        "facebookresearch",
+        "pytorch",
+        "google",
+        "google-research",
+        "googleapis",
+        "microsoft",
+        "nvidia",
+        "nvlabs",
+        "comfyanonymous",
+        "comfy-org",
+        "psf",
+        "python-pillow",
+        "numpy",
+        "scipy",
+        "pandas-dev",
+        "opencv",
+        "ultralytics",
+        "kornia",
+        "mlfoundations",
+        "timm",
+        "lllyasviel",
+        "stability-ai",
+    }
+)
+
+
+def url_owner(url: str) -> str:
+    """The first path segment of a code-host URL (`github.com/<owner>/<repo>`), lower-cased."""
+    rest = url.split("://", 1)[-1]
+    segments = [s for s in rest.split("/")[1:] if s]
+    return segments[0].lower() if segments else ""

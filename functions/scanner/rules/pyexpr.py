@@ -24,7 +24,7 @@ DECODER_SUFFIXES = (
     "fromhex",
 )
 _DECOMPRESSORS = {"zlib", "bz2", "lzma", "gzip", "zstd", "zstandard", "lz4"}
-DECODER_EXACT = {"marshal.loads", "codecs.decode", "pickle.loads", "dill.loads", "cloudpickle.loads", "zipimport"}
+DECODER_EXACT = {"marshal.loads", "codecs.decode", "pickle.loads", "dill.loads", "cloudpickle.loads"}
 _TEXT_CODECS = {"rot13", "rot_13", "hex", "hex_codec", "base64", "base_64", "base64_codec", "zlib", "zlib_codec", "bz2"}
 
 FETCH_EXACT = {

@@ -1,0 +1,183 @@
+"""Text patterns for what no honest pack reaches for: exfiltration endpoints, miners, credential stores.
+
+They run over a whole file (JavaScript, shell scripts) or over the strings a Python module builds (its
+literals, folded concatenations, joined paths and statically decoded payloads), never over Python comments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from functions.scanner.report import Severity
+from functions.scanner.rules.base import CRITICAL, HIGH, MEDIUM, host_of
+from functions.scanner.rules.hosts import public_ip
+
+
+@dataclass(frozen=True)
+class Pattern:
+    rule: str
+    severity: Severity
+    message: str
+    regex: re.Pattern[str]
+
+
+def _p(rule: str, severity: Severity, message: str, regex: str) -> Pattern:
+    return Pattern(rule, severity, message, re.compile(regex, re.IGNORECASE | re.MULTILINE))
+
+
+_B = r"(?<![\w.-])"  # a host name starts here, not inside a longer one
+
+ENDPOINTS = (
+    _p("EXFIL-ENDPOINT", HIGH, "Discord webhook", r"discord(?:app)?\.com/api/(?:v\d+/)?webhooks/\d+/[\w-]+"),
+    _p("EXFIL-ENDPOINT", MEDIUM, "Discord webhook address", r"discord(?:app)?\.com/api/(?:v\d+/)?webhooks"),
+    _p("EXFIL-ENDPOINT", HIGH, "Discord account API (token check)", r"discord(?:app)?\.com/api/(?:v\d+/)?users/@me"),
+    _p("EXFIL-ENDPOINT", HIGH, "Slack webhook", r"hooks\.slack\.com/(?:services|workflows|triggers)/"),
+    _p("EXFIL-ENDPOINT", HIGH, "Telegram bot API", r"api\.telegram\.org/(?:file/)?bot"),
+    _p(
+        "EXFIL-ENDPOINT",
+        HIGH,
+        "paste or anonymous file-drop site",
+        _B + r"(?:pastebin\.com|paste\.ee|hastebin\.(?:com|skyra\.pw)|ghostbin\.\w+|rentry\.(?:co|org)|paste\.rs"
+        r"|dpaste\.(?:com|org)|termbin\.com|transfer\.sh|file\.io|anonfiles\.com|0x0\.st|ix\.io|sprunge\.us"
+        r"|controlc\.com|privatebin\.net|justpaste\.it|pastes\.io|paste\.c-net\.org|gofile\.io)\b",
+    ),
+    _p(
+        "EXFIL-ENDPOINT",
+        HIGH,
+        "request catcher or out-of-band interaction host",
+        _B + r"(?:webhook\.site|requestbin\.(?:com|net)|pipedream\.net|requestcatcher\.com|beeceptor\.com"
+        r"|hookbin\.com|interact\.sh|oast\.(?:fun|live|me|online|pro|site)|burpcollaborator\.net"
+        r"|canarytokens\.com|dnslog\.cn|ceye\.io)\b",
+    ),
+    _p(
+        "EXFIL-ENDPOINT",
+        HIGH,
+        "tunnel endpoint (someone's machine behind ngrok or similar)",
+        r"[\w-]+\.(?:ngrok\.io|ngrok-free\.app|ngrok\.app|ngrok-free\.dev|trycloudflare\.com|serveo\.net|loca\.lt"
+        r"|localhost\.run|pinggy\.(?:io|link)|bore\.pub)\b",
+    ),
+    _p("EXFIL-ENDPOINT", MEDIUM, "opens a public tunnel to this machine", r"\bpyngrok\b|\bngrok\.connect\("),
+)
+
+MINERS = (
+    _p("MINER", CRITICAL, "mining pool protocol", r"stratum\+(?:tcp|ssl|tls)://"),
+    _p("MINER", CRITICAL, "XMRig miner", r"\bxmrig\b|--donate-level\b|--cpu-max-threads-hint\b"),
+    _p(
+        "MINER",
+        CRITICAL,
+        "mining pool",
+        _B + r"(?:pool\.)?(?:minexmr|supportxmr|moneroocean|nanopool|hashvault|c3pool|herominers|unmineable"
+        r"|2miners|f2pool|ethermine|nicehash|xmrpool|monerohash|minergate|dwarfpool|kryptex)\.\w+",
+    ),
+    _p(
+        "MINER",
+        CRITICAL,
+        "in-browser miner",
+        r"\bcoinhive\b|coin-hive\.com|\bCoinHive\.(?:Anonymous|User|Token)|crypto-?loot|webminepool|\bcoinimp\b"
+        r"|jsecoin|minero\.cc|\bdeepMiner\b|webmine\.pro|\bcryptonight\b",
+    ),
+    _p("MINER", MEDIUM, "Monero wallet address", r"(?<![\w])4[0-9AB][1-9A-HJ-NP-Za-km-z]{93}(?![\w])"),
+)
+
+_URL_IP = re.compile(r"\b(?:https?|ftp|wss?|tcp|udp)://(?:[^/\s@'\"]*@)?\[?([0-9a-f:.]+?)\]?(?::\d+)?(?=[/\s'\"?#]|$)", re.I)
+
+# Checked on text whose backslashes became slashes, so Windows and POSIX paths read alike.
+CREDENTIALS = (
+    _p(
+        "CREDENTIAL-ACCESS",
+        HIGH,
+        "browser profile folder",
+        r"(?:google/chrome(?: beta| sxs)?|chromium|microsoft/edge|bravesoftware/brave-browser|yandex/yandexbrowser"
+        r"|opera software/opera[\w ]*|vivaldi|epic privacy browser|comodo/dragon)/user data"
+        r"|mozilla/firefox/profiles|\.mozilla/firefox|\.config/(?:google-chrome|chromium|brave)"
+        r"|application support/(?:google/chrome|firefox|microsoft edge)",
+    ),
+    _p(
+        "CREDENTIAL-ACCESS",
+        HIGH,
+        "browser password, cookie or key store",
+        r"(?:^|/)(?:login data|local state|web data|logins\.json|key[34]\.db|cookies\.sqlite|signons\.sqlite)$"
+        r"|(?:^|/)network/cookies$|(?:default|profile \d+)/(?:network/)?cookies\b"
+        r"|\bencrypted_key\b|\bCryptUnprotectData\b",
+    ),
+    _p(
+        "CREDENTIAL-ACCESS",
+        HIGH,
+        "SSH keys",
+        r"(?:^|/|~)\.ssh(?:/|$)|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b",
+    ),
+    _p(
+        "CREDENTIAL-ACCESS",
+        HIGH,
+        "cloud, git or package-registry credentials",
+        r"\.aws/credentials|(?:^|/|~)\.aws(?:/|$)|\.azure/|gcloud/(?:credentials\.db|legacy_credentials|access_tokens)"
+        r"|application_default_credentials\.json|\.docker/config\.json|\.kube/config|(?:^|/)\.netrc$"
+        r"|\.git-credentials|(?:^|/)\.pypirc$|(?:^|/)\.npmrc$",
+    ),
+    _p(
+        "CREDENTIAL-ACCESS",
+        HIGH,
+        "Discord or Telegram session store",
+        r"discord(?:canary|ptb)?/local storage/leveldb|(?:^|/)local storage/leveldb|telegram desktop/tdata",
+    ),
+    _p(
+        "CREDENTIAL-ACCESS",
+        HIGH,
+        "cryptocurrency wallet",
+        r"\bwallet\.dat\b|exodus/exodus\.wallet|electrum/wallets|atomic/local storage|ethereum/keystore"
+        r"|solana/id\.json|nkbihfbeogaeaoehlefnkodbefgpgknn|bfnaelmomeimhlpmgjnjophhpkkoljpa",
+    ),
+    _p(
+        "CREDENTIAL-ACCESS",
+        HIGH,
+        "macOS keychain",
+        r"login\.keychain|/keychains/|find-generic-password|find-internet-password|dump-keychain",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    pattern: Pattern
+    start: int
+
+
+def find(text: str, patterns: tuple[Pattern, ...]) -> Iterator[Match]:
+    """Every match; of two patterns of one rule matching at one place, only the first (the more specific)."""
+    taken: set[tuple[str, int]] = set()
+    for pattern in patterns:
+        for match in pattern.regex.finditer(text):
+            key = (pattern.rule, match.start())
+            if key not in taken:
+                taken.add(key)
+                yield Match(pattern, match.start())
+
+
+def find_endpoints(text: str) -> Iterator[Match]:
+    yield from find(text, ENDPOINTS)
+    yield from find(text, MINERS)
+    yield from find_public_ips(text)
+
+
+_RAW_IP = Pattern("RAW-IP-ENDPOINT", HIGH, "URL to a public IP address", _URL_IP)
+
+
+def find_public_ips(text: str) -> Iterator[Match]:
+    for match in _URL_IP.finditer(text):
+        if public_ip(match.group(1)):
+            yield Match(_RAW_IP, match.start())
+
+
+def find_credentials(text: str) -> Iterator[Match]:
+    """`text` must have its backslashes turned into slashes (same length, so offsets hold)."""
+    yield from find(text, CREDENTIALS)
+
+
+def urls_in(text: str) -> list[str]:
+    return re.findall(r"\b(?:https?|ftp)://[^\s'\"<>`)]+", text)
+
+
+def hosts_in(text: str) -> list[str]:
+    return [host_of(url) for url in urls_in(text)]

@@ -1,0 +1,132 @@
+"""One table of functions, three places that deploy them: shared/routing.py, terraform/functions.tf and
+cloudbuild.yaml must name the same functions with the same folders, entry points and triggers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from shared import routing
+from shared.settings import Settings
+from tests.deploy.support import (
+    ROOT,
+    cloudbuild,
+    deploy_steps,
+    flag,
+    tf_functions,
+    tf_locals,
+    tf_resources,
+    tf_variable_default,
+    unquote,
+)
+from tools import package
+
+# What each trigger kind must be deployed with (gcloud functions deploy flags).
+TRIGGER_FLAGS = {
+    "http": ["--trigger-http"],
+    "scheduler": ["--trigger-http"],
+    "pubsub": ["--trigger-http"],  # a push subscription (terraform/pubsub.tf) delivers the events
+    "storage": ["--trigger-event-filters=type=google.cloud.storage.object.v1.finalized"],
+}
+
+
+def table() -> dict[str, routing.Function]:
+    return {fn.name: fn for fn in routing.deployed_functions()}
+
+
+def test_names_are_unique_across_the_table() -> None:
+    names = [fn.name for fn in routing.deployed_functions()]
+    assert len(names) == len(set(names)), names
+
+
+def test_every_function_folder_is_deployed() -> None:
+    folders = {p.parent.name for p in (ROOT / "functions").glob("*/main.py")}
+    assert folders == set(package.folders()), "a folder under functions/ with no deployed function, or the reverse"
+
+
+def test_every_entry_point_is_defined_in_its_folder() -> None:
+    for fn in routing.deployed_functions():
+        source = (ROOT / fn.source / "main.py").read_text()
+        assert re.search(rf"^def {fn.entry_point}\(", source, re.M), f"{fn.source}/main.py has no {fn.entry_point}"
+
+
+def test_terraform_has_one_entry_per_function_with_the_same_entry_point_and_trigger() -> None:
+    tf = tf_functions()
+    assert set(tf) == set(table()), "local.functions (terraform/functions.tf) and shared/routing.py differ"
+    for name, fn in table().items():
+        spec = tf[name]
+        assert spec["source"] == package._folder_name(fn.source), name
+        assert spec["entry_point"] == fn.entry_point, name
+        assert spec["trigger"] == fn.trigger, name
+        assert (spec["schedule"] is not None) == (fn.trigger == "scheduler"), f"{name}: a schedule iff scheduler"
+        assert len(name) <= 27, f"{name}: its service account id {name}-fn would exceed 30 characters"
+
+
+def test_terraform_has_exactly_one_function_resource_for_each_entry() -> None:
+    functions = tf_resources("google_cloudfunctions2_function")
+    assert len(functions) == 1, "all functions come from one resource over local.functions"
+    _, body = functions[0]
+    assert body["for_each"] == "${local.functions}"
+    build = body["build_config"][0]
+    assert build["entry_point"] == "${each.value.entry_point}"
+    assert unquote(body["name"]) == "${each.key}"
+
+
+def test_cloudbuild_has_one_deploy_step_per_function_with_the_same_entry_point_and_trigger() -> None:
+    steps = deploy_steps()
+    assert set(steps) == set(table()), "cloudbuild.yaml's deploy steps and shared/routing.py differ"
+    for name, fn in table().items():
+        step = steps[name]
+        assert step["id"] == f"deploy-{name}"
+        assert step["folder"] == package._folder_name(fn.source), name
+        assert flag(step["flags"], "--entry-point") == fn.entry_point, name
+        assert flag(step["flags"], "--runtime") == "${_RUNTIME}", name
+        for required in TRIGGER_FLAGS[fn.trigger]:
+            assert required in step["flags"], f"{name}: {fn.trigger} is deployed with {required}"
+        others = {f for flags in TRIGGER_FLAGS.values() for f in flags} - set(TRIGGER_FLAGS[fn.trigger])
+        assert not others & set(step["flags"]), f"{name}: trigger flags of another kind"
+        assert "--allow-unauthenticated" not in step["flags"], "terraform owns who may invoke"
+        assert step["step"].get("waitFor") == ["migrate"], f"{name}: deploys after the migrations"
+        assert {"SELECTED=${_FUNCTION}", "REGION=${_REGION}"} <= set(step["step"].get("env", []))
+
+
+def test_cloudbuild_substitutions_are_all_declared_and_used() -> None:
+    text = (ROOT / "cloudbuild.yaml").read_text()
+    declared = set(cloudbuild()["substitutions"])
+    used = set(re.findall(r"\$\{(_[A-Z0-9_]+)\}", text))
+    # Cloud Build refuses a build that uses an undeclared one or is given one it does not use.
+    assert used == declared
+    trigger = set(tf_locals()["cloudbuild_substitutions"]) | {"_FUNCTION"}
+    assert trigger == declared, "terraform/cloudbuild.tf passes other substitutions than cloudbuild.yaml takes"
+
+
+def test_runtime_and_region_agree() -> None:
+    subs = cloudbuild()["substitutions"]
+    assert subs["_RUNTIME"] == tf_variable_default("runtime")
+    assert subs["_REGION"] == tf_variable_default("region")
+
+
+def test_the_functions_environment_is_what_settings_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    aliases = {str(field.alias) for field in Settings.model_fields.values()}
+    for name in aliases:  # only what Terraform sets (the test session's own APP_ENV and emulator host go)
+        monkeypatch.delenv(name, raising=False)
+    env = tf_locals()["common_env"]
+    secret_env = {"DATABASE_URL"} | {key for spec in tf_functions().values() for key in spec["secrets"]}
+    assert set(env) <= aliases, f"not read by shared/settings.py: {set(env) - aliases}"
+    assert secret_env <= aliases, f"not read by shared/settings.py: {secret_env - aliases}"
+    assert {unquote(env[k]) for k in ("BLOB_BACKEND", "EVENTS_BACKEND")} == {"gcs", "pubsub"}
+    for required in ("APP_ENV", "UPLOADS_BUCKET", "GOOGLE_CLOUD_PROJECT", "FIREBASE_PROJECT_ID", "SERVICE_AUDIENCE"):
+        assert required in env
+    # The literal values with a stand-in for each expression must make a valid production Settings.
+    values = {k: (unquote(v) if not str(v).startswith("${") else "x") for k, v in env.items()}
+    values.update(APP_ENV="production", DATABASE_URL="postgresql://u@10.0.0.1/registry")
+    settings = Settings.model_validate(values)
+    assert settings.blob_backend == "gcs" and settings.events_backend == "pubsub"
+
+
+@pytest.mark.parametrize("fn", routing.HTTP_FUNCTIONS, ids=lambda fn: fn.name)
+def test_routed_functions_are_public_http_entries(fn: routing.HttpFunction) -> None:
+    spec = tf_functions()[fn.name]
+    assert spec["trigger"] == "http"
+    assert spec["entry_point"] == fn.entry_point
