@@ -23,9 +23,9 @@ _FALSE = {"false", "0", "no", "off"}
 MAX_BODY_BYTES = 1_000_000
 
 
-def json_body(request: Request, model: type[M]) -> M:
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise InvalidInput(f"The body is larger than {MAX_BODY_BYTES} bytes", code="too_large")
+def json_body(request: Request, model: type[M], *, max_bytes: int = MAX_BODY_BYTES) -> M:
+    if (request.content_length or 0) > max_bytes:
+        raise InvalidInput(f"The body is larger than {max_bytes} bytes", code="too_large")
     raw = request.get_data(cache=True)
     if not raw.strip():
         data: Any = {}

@@ -4,13 +4,10 @@ Names of node classes may contain `/`, so the name is the rest of the path (`<pa
 
 from __future__ import annotations
 
-import json
-
 from flask import Request, Response
 
 from functions.registry import serializers, serializers_comfy
-from functions.registry.handlers.common import caller, container
-from functions.registry.handlers.jobs import service_account
+from functions.registry.handlers.common import caller, container, service_account
 from functions.registry.handlers.reads import page_args
 from functions.registry.schemas_comfy import ComfyNodesIn, ComfyNodeUpdateIn
 from functions.registry.usecases import comfy_nodes
@@ -26,22 +23,15 @@ MAX_REPORT_BYTES = 8_000_000
 MAX_PAGE = 1_000_000
 
 
-def _report(request: Request) -> ComfyNodesIn:
-    if (request.content_length or 0) > MAX_REPORT_BYTES:
-        raise InvalidInput(f"The body is larger than {MAX_REPORT_BYTES} bytes", code="too_large")
-    raw = request.get_data(cache=True)
-    try:
-        data = json.loads(raw) if raw.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"Malformed JSON body: {exc}", code="malformed_json") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput("The JSON body must be an object", code="malformed_json")
-    return ComfyNodesIn.model_validate(data)
-
-
 def create_comfy_nodes(request: Request, node_id: str, version: str) -> Response:
     account = service_account(request)
-    comfy_nodes.record_extraction(container().uow(), account, node_id, version, _report(request))
+    comfy_nodes.record_extraction(
+        container().uow(),
+        account,
+        node_id,
+        version,
+        params.json_body(request, ComfyNodesIn, max_bytes=MAX_REPORT_BYTES),
+    )
     return no_content()
 
 

@@ -16,3 +16,8 @@ def container() -> Container:
 def caller(request: Request) -> Identity:
     token = bearer_token(request.headers.get("Authorization"), request.path)
     return container().verifier.verify(token)
+
+
+def service_account(request: Request) -> str:
+    """The e-mail of the Google service account whose OIDC token authorises this call (401/403 otherwise)."""
+    return container().service_verifier.verify(request.headers.get("Authorization"), request.path)

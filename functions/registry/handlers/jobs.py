@@ -10,7 +10,7 @@ from typing import Any
 from flask import Request, Response
 from werkzeug.datastructures import MultiDict
 
-from functions.registry.handlers.common import container
+from functions.registry.handlers.common import container, service_account
 from functions.registry.usecases import jobs
 from shared.errors import InvalidInput
 from shared.http import params
@@ -22,11 +22,6 @@ MAX_REINDEX_BATCH = 10_000
 MAX_DURATION = timedelta(days=3650)
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-
-
-def service_account(request: Request) -> str:
-    """The e-mail of the service account whose Google ID token authorises this call (401/403 otherwise)."""
-    return container().service_verifier.verify(request.headers.get("Authorization"), request.path)
 
 
 def parse_duration(text: str) -> timedelta:

@@ -25,10 +25,13 @@ _FORM_FACTOR_OS = {
     "git-linux": ["POSIX :: Linux"],
 }
 _ANY_OS = "OS Independent"
+MAX_PAGE = 1_000_000  # far past any real listing; keeps OFFSET within what the databases accept
 
 
 def page_args(args: MultiDict[str, str], size_name: str = "limit") -> tuple[int, int]:
-    page = params.integer(args, "page", 1, minimum=1)
+    page = params.integer(args, "page", 1, minimum=1)  # below 1 means 1, as the old service did
+    if page > MAX_PAGE:
+        raise InvalidInput(f"Invalid page: {page}. The maximum allowed is {MAX_PAGE}.")
     limit = params.integer(args, size_name, 10, minimum=1, maximum=container().settings.max_page_size)
     return page, limit
 
