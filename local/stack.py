@@ -11,7 +11,9 @@ from typing import Any
 
 import functions_framework
 
+from local.events import deliver_finalized
 from shared import outbox, routing
+from shared.adapters.inprocess_publisher import InProcessPublisher, Message
 from shared.adapters.local_blobs import PREFIX as BLOB_PREFIX
 from shared.adapters.local_blobs import LocalBlobStore
 from shared.bootstrap import Container, set_container
@@ -39,7 +41,19 @@ class LocalStack:
         }
         self.jobs: dict[str, Callable[[], Any]] = {
             "outbox-sweep": lambda: outbox.sweep(self.container.sessions, self.container.publisher),
+            "scan-sweep": self._scan_sweep,
+            "search-sync": self._search_sync,
+            "search-reindex": self._search_reindex,
         }
+        # Run when asked (POST /_local/jobs/<name>), not every timer tick.
+        self.on_demand = {"search-reindex"}
+        publisher = self.container.publisher
+        if isinstance(publisher, InProcessPublisher):
+            # Registry events reach the indexer in-process, as Pub/Sub delivers them to it in the cloud.
+            publisher.subscribe(settings.events_topic, self._index_event)
+        blobs = self.container.blobs
+        if isinstance(blobs, LocalBlobStore):
+            blobs.on_finalized(deliver_finalized)
         self._stop = threading.Event()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -52,6 +66,31 @@ class LocalStack:
         app = self.apps[routing.function_for(path)]
         response: Iterable[bytes] = app(environ, start_response)
         return response
+
+    def _scan_sweep(self) -> Any:
+        from functions.scanner import apply
+
+        c = self.container
+        return apply.sweep(
+            c.uow, c.blobs, apply.limits_from(c.settings), older_than_minutes=c.settings.scan_pending_minutes
+        )
+
+    def _index_event(self, message: Message) -> None:
+        from functions.indexer.main import handle_message
+
+        handle_message(message.data, message.attributes)
+
+    def _search_sync(self) -> Any:
+        from functions.indexer import usecases
+
+        c = self.container
+        return usecases.sync_downloads(c.uow, c.search, c.settings.search_sync_batch)
+
+    def _search_reindex(self) -> Any:
+        from functions.indexer import reindex
+
+        c = self.container
+        return reindex.reindex(c.uow, c.search, batch=c.settings.search_reindex_batch, resume=True)
 
     def _run_job(self, name: str, start_response: Callable[..., Any]) -> Iterable[bytes]:
         job = self.jobs.get(name)
@@ -66,6 +105,8 @@ class LocalStack:
         def loop() -> None:
             while not self._stop.wait(every_seconds):
                 for name, job in self.jobs.items():
+                    if name in self.on_demand:
+                        continue
                     try:
                         job()
                     except Exception:

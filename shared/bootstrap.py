@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.auth.firebase import FirebaseTokenVerifier, TokenVerifier
 from shared.auth.google_oidc import ServiceAccountVerifier
 from shared.db.engine import engine_for, session_factory
-from shared.ports import BlobStore, EventPublisher
+from shared.ports import BlobStore, EventPublisher, SearchIndex
 from shared.settings import Settings, get_settings
 from shared.uow import UnitOfWork
 
@@ -79,6 +79,24 @@ class Container:
     def service_verifier(self) -> ServiceAccountVerifier:
         s = self.settings
         return ServiceAccountVerifier(s.service_audience, s.service_account_list, s.google_certs_url)
+
+    @cached_property
+    def search(self) -> SearchIndex:
+        """Algolia when configured; otherwise the database, which is always there."""
+        s = self.settings
+        if s.algolia_configured:
+            from shared.adapters.algolia_search import AlgoliaSearchIndex
+
+            return AlgoliaSearchIndex(
+                s.algolia_app_id or "",
+                s.algolia_api_key or "",
+                nodes_index=s.algolia_nodes_index,
+                versions_index=s.algolia_versions_index,
+                hosts=s.algolia_host_list,
+            )
+        from shared.adapters.database_search import DatabaseSearchIndex
+
+        return DatabaseSearchIndex(self.uow)
 
 
 _lock = threading.Lock()

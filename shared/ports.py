@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Protocol
 
 
 class BlobStore(Protocol):
@@ -19,8 +20,54 @@ class BlobStore(Protocol):
 
     def read(self, path: str) -> bytes: ...
 
+    def open_read(self, path: str) -> BinaryIO:
+        """A readable binary stream of the object (FileNotFoundError if missing), for large archives."""
+        ...
+
 
 class EventPublisher(Protocol):
     def publish(self, topic: str, data: bytes, attributes: Mapping[str, str]) -> None:
         """Send one message; raise on failure so that the outbox keeps it."""
         ...
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What narrows a node search besides its words; an empty field does not narrow."""
+
+    repository_url: str = ""  # a piece of the repository URL, any case
+    comfy_node: str = ""  # a piece of the name of a node class the pack provides, any case
+    # Nodes that declare one of these, or declare none (`OS Independent` always matches an OS).
+    supported_os: tuple[str, ...] = ()
+    supported_accelerators: tuple[str, ...] = ()
+
+
+# One index record: a JSON object whose `objectID` is the node id (nodes) or the version id (versions).
+SearchRecord = Mapping[str, Any]
+
+
+class SearchIndex(Protocol):
+    """The node search index. Records are always rebuilt from the database by the indexer, so every write is a
+    whole-record upsert or a delete, and applying the same write twice changes nothing."""
+
+    def upsert_nodes(self, records: Sequence[SearchRecord]) -> None: ...
+
+    def delete_nodes(self, node_ids: Sequence[str]) -> None: ...
+
+    def upsert_versions(self, records: Sequence[SearchRecord]) -> None: ...
+
+    def delete_versions(self, version_ids: Sequence[str]) -> None: ...
+
+    def search(self, query: str, filters: SearchFilters, page: int, limit: int) -> tuple[list[str], int]:
+        """Ids of one page of visible nodes, best first, and how many match in all."""
+        ...
+
+    def apply_settings(self) -> None:
+        """Make the index's configuration (ranking, facets, ...) what the code says."""
+        ...
+
+    def node_ids(self) -> Iterator[str]:
+        """Every node record id the index holds (a full reindex removes those the database no longer shows)."""
+        ...
+
+    def version_ids(self) -> Iterator[str]: ...

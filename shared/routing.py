@@ -39,6 +39,10 @@ class Function:
 # terraform/functions.tf and one deploy step in cloudbuild.yaml; tests/deploy names whichever is missing.
 BACKGROUND_FUNCTIONS: tuple[Function, ...] = (
     Function("registry-outbox-sweep", "functions/registry", "registry_outbox_sweep", "scheduler"),
+    Function("scanner", "functions/scanner", "scanner", "storage"),
+    Function("scanner-sweep", "functions/scanner", "scanner_sweep", "scheduler"),
+    Function("indexer", "functions/indexer", "indexer", "pubsub"),
+    Function("indexer-reindex", "functions/indexer", "indexer_reindex", "scheduler"),
 )
 
 

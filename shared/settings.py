@@ -54,9 +54,34 @@ class Settings(BaseSettings):
     rate_new_version_burst: int = Field(5, alias="RATE_NEW_VERSION_BURST", ge=1)
 
     bulk_max_items: int = Field(100, alias="BULK_MAX_ITEMS", ge=1)
+
+    # The scanner's bounds on one archive (see functions/scanner/limits.py for what each guards against).
+    scan_max_archive_bytes: int = Field(200 * 1024 * 1024, alias="SCAN_MAX_ARCHIVE_BYTES", gt=0)
+    scan_max_total_uncompressed_bytes: int = Field(1024**3, alias="SCAN_MAX_TOTAL_UNCOMPRESSED_BYTES", gt=0)
+    scan_max_file_bytes: int = Field(512 * 1024 * 1024, alias="SCAN_MAX_FILE_BYTES", gt=0)
+    scan_max_files: int = Field(20_000, alias="SCAN_MAX_FILES", gt=0)
+    scan_max_compression_ratio: float = Field(250.0, alias="SCAN_MAX_COMPRESSION_RATIO", gt=1)
+    scan_flag_at: Literal["low", "medium", "high", "critical"] = Field("high", alias="SCAN_FLAG_AT")
+    # The sweep rescans versions still pending after this long (their upload event was lost).
+    scan_pending_minutes: int = Field(30, alias="SCAN_PENDING_MINUTES", ge=1)
     max_publishers_per_user: int = Field(5, alias="MAX_PUBLISHERS_PER_USER", ge=1)
     max_page_size: int = Field(100, alias="MAX_PAGE_SIZE", ge=1)
     token_default_ttl_days: int | None = Field(None, alias="TOKEN_DEFAULT_TTL_DAYS", ge=1)
+
+    # Search: the database is the default index; Algolia is used only when asked for and configured (app id and
+    # key), otherwise the database answers. ALGOLIA_HOSTS (comma-separated base URLs) replaces Algolia's own hosts:
+    # tests aim the client at a local stub with it.
+    search_backend: Literal["database", "algolia"] = Field("database", alias="SEARCH_BACKEND")
+    algolia_app_id: str | None = Field(None, alias="ALGOLIA_APP_ID")
+    algolia_api_key: str | None = Field(None, alias="ALGOLIA_API_KEY")
+    algolia_hosts: str = Field("", alias="ALGOLIA_HOSTS")
+    algolia_nodes_index: str = Field("nodes_index", alias="ALGOLIA_NODES_INDEX", min_length=1)
+    algolia_versions_index: str = Field("node_versions_index", alias="ALGOLIA_VERSIONS_INDEX", min_length=1)
+    # The indexer: nodes per reindex batch, nodes per download-count sync, and how long one scheduled run may take
+    # before it stops and leaves its cursor for the next.
+    search_reindex_batch: int = Field(500, alias="SEARCH_REINDEX_BATCH", ge=1, le=10_000)
+    search_sync_batch: int = Field(1000, alias="SEARCH_SYNC_BATCH", ge=1, le=100_000)
+    search_reindex_budget_seconds: float = Field(480, alias="SEARCH_REINDEX_BUDGET_SECONDS", gt=0)
 
     @model_validator(mode="after")
     def _emulators_only_where_safe(self) -> Settings:
@@ -83,6 +108,14 @@ class Settings(BaseSettings):
     @property
     def ci_upload_digest_list(self) -> list[str]:
         return [d.strip().lower() for d in self.ci_upload_key_digests.split(",") if d.strip()]
+
+    @property
+    def algolia_host_list(self) -> list[str]:
+        return [h.strip() for h in self.algolia_hosts.split(",") if h.strip()]
+
+    @property
+    def algolia_configured(self) -> bool:
+        return self.search_backend == "algolia" and bool(self.algolia_app_id and self.algolia_api_key)
 
     @property
     def base_url(self) -> str:

@@ -22,6 +22,7 @@ from shared.repositories.community import Reviews
 from shared.repositories.events import AppliedEvents
 from shared.repositories.limits import RateLimits
 from shared.repositories.moderation import AuditLog, Bans
+from shared.repositories.search import Search
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class UnitOfWork:
     ci: CiResults
     rate_limits: RateLimits
     applied_events: AppliedEvents
+    search: Search
 
     def __init__(self, sessions: sessionmaker[Session], publisher: EventPublisher, topic: str) -> None:
         self._sessions = sessions
@@ -61,6 +63,7 @@ class UnitOfWork:
         self.ci = CiResults(self.session)
         self.rate_limits = RateLimits(self.session)
         self.applied_events = AppliedEvents(self.session)
+        self.search = Search(self.session)
         self._pending_events = []
         return self
 

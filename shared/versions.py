@@ -13,8 +13,16 @@ _LOOSE = re.compile(r"^[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:-[0-9A-Za-z.-]+)?(?
 # Short (database) status names.
 ACTIVE, PENDING, FLAGGED, BANNED, DELETED = "active", "pending", "flagged", "banned", "deleted"
 VERSION_STATUSES = (ACTIVE, PENDING, FLAGGED, BANNED, DELETED)
-# What `/install` may hand out. The scanner issue narrows this to ACTIVE only.
-INSTALLABLE = (ACTIVE, PENDING)
+# What `/install` may hand out: only what the scanner passed (or an admin activated).
+INSTALLABLE = (ACTIVE,)
+SCAN_PENDING_REASON = "Waiting for the automated checks"
+SCAN_PASSED_REASON = "Passed automated checks"
+MISSING_ARCHIVE_REASON = "Node zip file doesn't exist"
+
+
+def status_after_scan(flagged: bool) -> str:
+    """Clean archives become active; suspicious or unreadable ones flagged (the wire enum has no other state)."""
+    return FLAGGED if flagged else ACTIVE
 
 
 def normalize(raw: str) -> str:

@@ -29,6 +29,21 @@ def zip_bytes(files: dict[str, str]) -> bytes:
     return buf.getvalue()
 
 
+def clean_pack(node_id: str, version: str) -> bytes:
+    nodes = (
+        "class Hello:\n    CATEGORY = 'example'\n    RETURN_TYPES = ('STRING',)\n    FUNCTION = 'run'\n\n"
+        "    @classmethod\n    def INPUT_TYPES(cls):\n        return {'required': {'text': ('STRING', {})}}\n\n"
+        "    def run(self, text):\n        return (text,)\n\n\nNODE_CLASS_MAPPINGS = {'Hello': Hello}\n"
+    )
+    return zip_bytes(
+        {
+            "pyproject.toml": f'[project]\nname = "{node_id}"\nversion = "{version}"\n',
+            "__init__.py": "from .nodes import NODE_CLASS_MAPPINGS\n",
+            "nodes.py": nodes,
+        }
+    )
+
+
 class RegistryClient:
     def __init__(self, client: Any, container: Container) -> None:
         self.client = client
@@ -106,13 +121,19 @@ class RegistryClient:
             "node_version": {"version": version, "dependencies": ["numpy"]},
         }
 
-    def publish(self, publisher_id: str, node_id: str, version: str, token: str, **node: Any) -> dict[str, Any]:
+    def publish(
+        self, publisher_id: str, node_id: str, version: str, token: str, *, upload: bool = True, **node: Any
+    ) -> dict[str, Any]:
+        """Publish, then (unless upload=False) upload a small clean pack, which the scanner makes active."""
         r = self.post(
             f"/publishers/{publisher_id}/nodes/{node_id}/versions",
             json_body=self.publish_body(token, node_id, version, **node),
         )
         assert r.status_code == 201, r.get_data(as_text=True)
-        return dict(r.get_json())
+        data = dict(r.get_json())
+        if upload:
+            assert self.upload(data["signedUrl"], clean_pack(node_id, version)).status_code == 200
+        return data
 
     def upload(self, signed_url: str, body: bytes, content_type: str = "application/zip") -> TestResponse:
         """PUT to a local signed URL, through the local blob store's own HTTP side."""

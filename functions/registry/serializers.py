@@ -27,6 +27,8 @@ def version(v: NodeVersion, blobs: BlobStore, *, include_reason: bool = True) ->
         "supported_comfyui_version": v.supported_comfyui_version,
         "supported_comfyui_frontend_version": v.supported_comfyui_frontend_version,
         "comfy_node_extract_status": v.comfy_node_extract_status,
+        "archive_sha256": v.archive_sha256,
+        "archive_size": v.archive_size,
     }
 
 

@@ -6,7 +6,7 @@ touches uploads does not pay for them on a cold start."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 _GCS = "https://storage.googleapis.com"
@@ -81,6 +81,17 @@ class GcsBlobStore:
         # Raise what LocalBlobStore raises for a missing object, so callers handle one error.
         except NotFound as exc:
             raise FileNotFoundError(path) from exc
+
+    def open_read(self, path: str) -> BinaryIO:
+        from google.api_core.exceptions import NotFound
+
+        blob = self._bucket().blob(path)
+        try:
+            blob.reload()  # fails fast for a missing object, before the caller starts reading
+        except NotFound as exc:
+            raise FileNotFoundError(path) from exc
+        handle: BinaryIO = blob.open("rb")
+        return handle
 
     # -- helpers ------------------------------------------------------------------------------------
     def _signing_credentials(self) -> Any:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qs, quote, unquote, urlencode
 
 from shared.errors import InvalidInput
@@ -57,6 +57,9 @@ class LocalBlobStore:
 
     def read(self, path: str) -> bytes:
         return self._file(path).read_bytes()
+
+    def open_read(self, path: str) -> BinaryIO:
+        return self._file(path).open("rb")
 
     # -- what Cloud Storage would do after an upload ----------------------------------------------
     def on_finalized(self, hook: FinalizeHook) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -25,7 +26,27 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", lambda conn, rec: _sqlite_pragmas(conn, rec, foreign_keys=foreign_keys))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10)
+    parsed = make_url(url)
+    if (parsed.username or "").endswith(".iam") and not parsed.password:
+        _use_iam_tokens(engine)
+    return engine
+
+
+def _use_iam_tokens(engine: Engine) -> None:
+    """Cloud SQL IAM database authentication: each new connection logs in with a fresh OAuth token."""
+    import google.auth
+    import google.auth.transport.requests
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/sqlservice.login"])
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "do_connect")
+    def _token(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        with lock:
+            if not credentials.valid:
+                credentials.refresh(google.auth.transport.requests.Request())  # type: ignore[no-untyped-call]
+            cparams["password"] = credentials.token
 
 
 @lru_cache(maxsize=8)

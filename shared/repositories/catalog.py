@@ -145,6 +145,18 @@ class Versions:
     def add(self, version: NodeVersion) -> None:
         self.s.add(version)
 
+    def by_storage_path(self, path: str, *, lock: bool = False) -> NodeVersion | None:
+        stmt = select(NodeVersion).where(NodeVersion.storage_path == path)
+        return self.s.scalar(stmt.with_for_update() if lock else stmt)
+
+    def to_scan(self, *, created_before: datetime | None, statuses: Sequence[str], after_id: str,
+                limit: int) -> Sequence[NodeVersion]:
+        """Versions in the given statuses (and older than a time, if given), in id order after a cursor."""
+        stmt = select(NodeVersion).where(NodeVersion.status.in_(statuses), NodeVersion.id > after_id)
+        if created_before is not None:
+            stmt = stmt.where(NodeVersion.created_at < created_before)
+        return self.s.scalars(stmt.order_by(NodeVersion.id).limit(limit)).all()
+
     def find(self, node_id: str, version: str) -> NodeVersion | None:
         stmt = select(NodeVersion).where(NodeVersion.node_id == node_id, NodeVersion.version == version)
         return self.s.scalar(stmt)

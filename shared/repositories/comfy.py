@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from shared.db.models import ComfyNode, Node, NodeVersion
@@ -43,6 +43,9 @@ class ComfyNodes:
     def count_for_version(self, version_id: str) -> int:
         stmt = select(func.count()).select_from(ComfyNode).where(ComfyNode.node_version_id == version_id)
         return int(self.s.scalar(stmt) or 0)
+
+    def delete_for_version(self, version_id: str) -> None:
+        self.s.execute(delete(ComfyNode).where(ComfyNode.node_version_id == version_id))
 
     def add_all(self, rows: Sequence[ComfyNode]) -> None:
         self.s.add_all(rows)

@@ -17,9 +17,11 @@ class AppliedEvents:
     def first_time(self, consumer: str, event_id: str) -> bool:
         """Record the event; False if this consumer has applied it before (the caller then does nothing)."""
         insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
-        result = self.s.execute(
+        # RETURNING tells whether a row went in (rowcount is -1 for this statement on psycopg).
+        inserted = self.s.execute(
             insert(AppliedEvent)
             .values(consumer=consumer, event_id=event_id, applied_at=utcnow())
             .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-        )
-        return getattr(result, "rowcount", 0) == 1
+            .returning(AppliedEvent.event_id)
+        ).scalar()
+        return inserted is not None

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from shared.db.models import NodeVersion, OutboxEvent
-from tests.support import RegistryClient, zip_bytes
+from tests.support import RegistryClient, clean_pack, zip_bytes
 
 
 def test_publish_creates_node_and_pending_version(api: RegistryClient) -> None:
@@ -30,7 +30,9 @@ def test_publish_creates_node_and_pending_version(api: RegistryClient) -> None:
     node = api.get("/nodes/my-node").get_json()
     assert node["name"] == "My-Node" and node["supported_os"] == ["OS Independent"]
     assert node["license"] == '{"text": "MIT"}' and node["repository"] == "https://github.com/x/y"
-    assert node["latest_version"]["version"] == "1.2.0"
+    assert "latest_version" not in node  # nothing is offered before it is uploaded and scanned
+    r = api.get("/nodes/my-node/install", query={"version": "1.2.0"})
+    assert r.status_code == 409 and r.get_json()["error"] == "version_pending"
 
     with api.container.sessions() as s:
         types = [e.type for e in s.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at)).all()]
@@ -54,7 +56,9 @@ def test_second_version_updates_the_node_without_erasing_fields(api: RegistryCli
     token = api.owner_with_token()
     api.publish("alice-pub", "my-node", "1.0.0", token, name="Proper Name", description="desc")
     body = api.publish_body(token, "my-node", "1.1.0", name="", description="")
-    assert api.post("/publishers/alice-pub/nodes/my-node/versions", json_body=body).status_code == 201
+    r = api.post("/publishers/alice-pub/nodes/my-node/versions", json_body=body)
+    assert r.status_code == 201
+    assert api.upload(r.get_json()["signedUrl"], clean_pack("my-node", "1.1.0")).status_code == 200
     node = api.get("/nodes/my-node").get_json()
     assert (node["name"], node["description"]) == ("Proper Name", "desc")
     assert node["latest_version"]["version"] == "1.1.0"

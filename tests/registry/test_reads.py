@@ -152,9 +152,9 @@ def test_comfyui_version_filter(api: RegistryClient) -> None:
 
 def test_node_and_versions(api: RegistryClient) -> None:
     token = api.owner_with_token()
-    for v in ("1.9.0", "1.10.0", "1.2.0"):
-        api.publish("alice-pub", "my-node", v, token)
-    _set_version(api, "my-node", "1.2.0", status="active", status_reason="Passed automated checks")
+    for v in ("1.9.0", "1.10.0"):
+        api.publish("alice-pub", "my-node", v, token)  # uploaded and scanned: active
+    api.publish("alice-pub", "my-node", "1.2.0", token, upload=False)  # still pending
     node = api.get("/nodes/my-node").get_json()
     assert node["latest_version"]["version"] == "1.10.0"  # semantic, not text, order
 
@@ -165,11 +165,16 @@ def test_node_and_versions(api: RegistryClient) -> None:
     rows = r.get_json()
     assert isinstance(rows, list) and [v["version"] for v in rows] == ["1.10.0", "1.9.0", "1.2.0"]
     assert all({"createdAt", "version", "changelog"} <= set(v) for v in rows)
-    assert rows[2]["status_reason"] == ""
+    assert rows[0]["status_reason"] == ""
     active = api.get(
         "/nodes/my-node/versions", query={"statuses": "NodeVersionStatusActive", "include_status_reason": "true"}
     ).get_json()
-    assert [(v["version"], v["status_reason"]) for v in active] == [("1.2.0", "Passed automated checks")]
+    assert [(v["version"], v["status_reason"]) for v in active] == [
+        ("1.10.0", "Passed automated checks"),
+        ("1.9.0", "Passed automated checks"),
+    ]
+    pending = api.get("/nodes/my-node/versions", query={"statuses": "NodeVersionStatusPending"}).get_json()
+    assert [v["version"] for v in pending] == ["1.2.0"]
     assert api.get("/nodes/my-node/versions", query={"statuses": "Nope"}).status_code == 400
     assert api.get("/nodes/nope/versions").status_code == 404
 
@@ -226,7 +231,8 @@ def test_all_versions_listing(api: RegistryClient) -> None:
     assert api.get("/versions", query={"nodeId": "b"}).get_json()["total"] == 2
     r = api.get("/versions", query={"pageSize": 101})
     assert r.status_code == 400 and r.get_json()["message"] == "Invalid pageSize: 101. The maximum allowed is 100."
-    assert api.get("/versions", query={"statuses": "NodeVersionStatusActive"}).get_json()["total"] == 0
+    assert api.get("/versions", query={"statuses": "NodeVersionStatusActive"}).get_json()["total"] == 3
+    assert api.get("/versions", query={"statuses": "NodeVersionStatusPending"}).get_json()["total"] == 0
 
 
 @pytest.mark.parametrize("path", ["/nodes/does-not-exist", "/nodes/does-not-exist/install"])

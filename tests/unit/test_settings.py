@@ -27,3 +27,23 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: object) 
     monkeypatch.setenv("PORT", "not-a-port")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_iam_database_users_log_in_with_a_fresh_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    import google.auth
+
+    from shared.db.engine import make_engine
+
+    class Creds:
+        valid = False
+        token = None
+
+        def refresh(self, request: object) -> None:
+            self.valid, self.token = True, "oauth-token"
+
+    monkeypatch.setattr(google.auth, "default", lambda scopes: (Creds(), "p"))
+    engine = make_engine("postgresql://registry-fn@p.iam@127.0.0.1:1/registry")
+    params: dict[str, object] = {}
+    engine.dialect.dispatch.do_connect(engine.dialect, None, [], params)
+    assert params["password"] == "oauth-token"
+    assert len(make_engine("postgresql://user:pw@127.0.0.1:1/db").dialect.dispatch.do_connect) == 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functions.registry.usecases.access import publisher_or_404, readable_node
 from shared import versions
 from shared.db.models import Node, NodeVersion
-from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.repositories.catalog import NodeFilter
 from shared.uow import UnitOfWork
 
@@ -94,6 +94,11 @@ def install(uow: UnitOfWork, node_id: str, version: str | None) -> NodeVersion:
             row = _find(uow, node.id, version)
             if row is None or row.status == versions.DELETED:
                 raise NotFound(f"Version {version} of node {node_id} not found", code="version_not_found")
+            if row.status == versions.PENDING:
+                raise Conflict(
+                    f"Version {row.version} of node {node_id} is being scanned; try again in a few minutes",
+                    code="version_pending",
+                )
             if row.status not in versions.INSTALLABLE:
                 raise Forbidden(
                     f"Version {row.version} of node {node_id} is {row.status} and cannot be installed",

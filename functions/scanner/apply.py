@@ -1,0 +1,190 @@
+"""Scanning a published version and recording the verdict: the scanner function's use cases.
+
+The scan itself holds no database transaction (it can take seconds); the verdict is then applied in one
+unit of work that re-checks the version, records the event as applied, and emits the status change."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from functions.scanner.engine import scan_archive
+from functions.scanner.limits import ScanLimits
+from functions.scanner.report import ExtractedNode, ScanReport, Severity
+from shared import versions
+from shared.db.models import ComfyNode, NodeVersion
+from shared.db.types import utcnow
+from shared.ports import BlobStore
+from shared.settings import Settings
+from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+CONSUMER = "scanner"
+Outcome = Literal["scanned", "missing", "unknown", "duplicate", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    status: str | None = None
+    reason: str = ""
+
+
+def limits_from(settings: Settings) -> ScanLimits:
+    return ScanLimits(
+        max_archive_bytes=settings.scan_max_archive_bytes,
+        max_total_uncompressed_bytes=settings.scan_max_total_uncompressed_bytes,
+        max_file_bytes=settings.scan_max_file_bytes,
+        max_files=settings.scan_max_files,
+        max_compression_ratio=settings.scan_max_compression_ratio,
+        flag_at=Severity(settings.scan_flag_at),
+    )
+
+
+def scan_stored(
+    uow: UnitOfWork, blobs: BlobStore, limits: ScanLimits, path: str, event_id: str, *, rescan: bool = False
+) -> Result:
+    """Scan the archive stored at `path` and move its version out of `pending` (or re-judge it, with rescan)."""
+    with uow:
+        row = uow.versions.by_storage_path(path)
+        if row is None:
+            return Result("unknown")
+        if not _scannable(row, rescan):
+            return Result("unchanged", row.status)
+    try:
+        with blobs.open_read(path) as handle:
+            report: ScanReport | None = scan_archive(handle, limits)
+    except FileNotFoundError:
+        report = None
+    return _record(uow, path, event_id, report, rescan=rescan)
+
+
+def _scannable(row: NodeVersion, rescan: bool) -> bool:
+    if rescan:
+        return row.status in (versions.PENDING, versions.ACTIVE, versions.FLAGGED)
+    return row.status == versions.PENDING
+
+
+def _record(uow: UnitOfWork, path: str, event_id: str, report: ScanReport | None, *, rescan: bool) -> Result:
+    with uow:
+        if not uow.applied_events.first_time(CONSUMER, event_id):
+            return Result("duplicate")
+        row = uow.versions.by_storage_path(path, lock=True)
+        if row is None:
+            uow.commit()
+            return Result("unknown")
+        if not _scannable(row, rescan):  # another delivery got here first
+            uow.commit()
+            return Result("unchanged", row.status)
+        before = row.status
+        if report is None:
+            row.status, row.status_reason = versions.DELETED, versions.MISSING_ARCHIVE_REASON
+        else:
+            _apply_report(uow, row, report)
+        row.scanned_at = row.updated_at = utcnow()
+        uow.nodes.touch(row.node_id)
+        uow.emit(
+            "version.scanned",
+            node_id=row.node_id,
+            version=row.version,
+            version_id=row.id,
+            status=row.status,
+            verdict=report.verdict.value if report else "missing",
+        )
+        if row.status != before:
+            uow.emit(
+                "version.status_changed",
+                node_id=row.node_id,
+                version=row.version,
+                version_id=row.id,
+                old=before,
+                new=row.status,
+                by=CONSUMER,
+            )
+        uow.commit()
+        return Result("scanned" if report else "missing", row.status, row.status_reason)
+
+
+def _apply_report(uow: UnitOfWork, row: NodeVersion, report: ScanReport) -> None:
+    row.archive_sha256, row.archive_size = report.sha256, report.size
+    row.scan_findings = [f.model_dump(mode="json") for f in report.findings]
+    row.status = versions.status_after_scan(report.flagged)
+    row.status_reason = (
+        f"Flagged by automated checks: {report.status_reason()}" if report.flagged else versions.SCAN_PASSED_REASON
+    )
+    extraction = report.extraction
+    row.comfy_node_extract_status = "success" if extraction.status in ("success", "partial") else "failed"
+    uow.comfy_nodes.delete_for_version(row.id)
+    uow.comfy_nodes.add_all(
+        [
+            ComfyNode(
+                node_version_id=row.id,
+                name=n.name[:512],
+                display_name=n.display_name[:512],
+                category=n.category[:512],
+                description=n.description,
+                function=n.function[:512],
+                input_types=_text(n.input_types),
+                return_types=_text(n.return_types),
+                return_names=_text(n.return_names),
+                output_is_list=n.output_is_list if isinstance(n.output_is_list, list) else [],
+                output_node=n.output_node,
+                deprecated=n.deprecated,
+                experimental=n.experimental,
+            )
+            for n in _unique(extraction.nodes)
+        ]
+    )
+
+
+def _unique(nodes: list[ExtractedNode]) -> list[ExtractedNode]:
+    seen: set[str] = set()
+    out = []
+    for node in nodes:
+        if node.name not in seen:
+            seen.add(node.name)
+            out.append(node)
+    return out
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def sweep(
+    uow_factory: Callable[[], UnitOfWork],
+    blobs: BlobStore,
+    limits: ScanLimits,
+    *,
+    older_than_minutes: int,
+    rescan_all: bool = False,
+    batch: int = 100,
+    max_versions: int = 10_000,
+) -> dict[str, int]:
+    """Scan versions left pending too long (their upload event was lost), or with rescan_all every live version
+    (after a rule change). Each gets a synthetic event id, so reruns of the sweep itself are harmless."""
+    counts: dict[str, int] = {}
+    after = ""
+    statuses = (versions.PENDING, versions.ACTIVE, versions.FLAGGED) if rescan_all else (versions.PENDING,)
+    cutoff = None if rescan_all else utcnow() - timedelta(minutes=older_than_minutes)
+    stamp = utcnow().isoformat()
+    done = 0
+    while done < max_versions:
+        with uow_factory() as uow:
+            rows = uow.versions.to_scan(created_before=cutoff, statuses=statuses, after_id=after, limit=batch)
+            paths = [(r.id, r.storage_path) for r in rows]
+        if not paths:
+            break
+        for version_id, path in paths:
+            event_id = f"sweep:{stamp}:{version_id}"
+            result = scan_stored(uow_factory(), blobs, limits, path, event_id, rescan=rescan_all)
+            counts[result.outcome] = counts.get(result.outcome, 0) + 1
+        after = paths[-1][0]
+        done += len(paths)
+    return counts

@@ -1,0 +1,53 @@
+"""Entry points of the scanner function: `scanner` (Cloud Storage object.finalized on the uploads bucket) and
+`scanner_sweep` (Cloud Scheduler: versions whose upload event was lost, or a full rescan after a rule change)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import functions_framework
+from flask import Request, Response
+
+from functions.scanner import apply
+from shared.bootstrap import get_container
+from shared.http.params import boolean, integer
+from shared.http.responses import json_response
+from shared.http.router import Route, Router
+
+log = logging.getLogger(__name__)
+ARCHIVE_NAME = "node.zip"
+
+
+@functions_framework.cloud_event
+def scanner(cloud_event: Any) -> None:
+    data = cloud_event.data or {}
+    name, bucket = str(data.get("name", "")), str(data.get("bucket", ""))
+    c = get_container()
+    if bucket != c.settings.uploads_bucket or not name.endswith("/" + ARCHIVE_NAME):
+        log.info("scanner: ignoring gs://%s/%s", bucket, name)
+        return
+    result = apply.scan_stored(c.uow(), c.blobs, apply.limits_from(c.settings), name, str(cloud_event["id"]))
+    log.info("scanner: %s -> %s %s", name, result.outcome, result.status or "")
+
+
+def _sweep(request: Request) -> Response:
+    c = get_container()
+    counts = apply.sweep(
+        c.uow,
+        c.blobs,
+        apply.limits_from(c.settings),
+        older_than_minutes=integer(request.args, "older_than_minutes", c.settings.scan_pending_minutes, minimum=1),
+        rescan_all=boolean(request.args, "all", False) or False,
+        max_versions=integer(request.args, "max_versions", 10_000, minimum=1, maximum=100_000),
+    )
+    return json_response({"counts": counts})
+
+
+_sweep_router = Router([Route("POST", "/", _sweep, "scanSweep"), Route("GET", "/", _sweep, "scanSweepGet")])
+
+
+@functions_framework.http
+def scanner_sweep(request: Request) -> Response:
+    """Only Cloud Scheduler may invoke it (IAM on the function)."""
+    return _sweep_router.dispatch(request)

@@ -1,0 +1,29 @@
+"""In-process delivery of the events that Google infrastructure delivers in the cloud."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+log = logging.getLogger(__name__)
+
+
+def deliver_finalized(bucket: str, path: str, size: int) -> None:
+    """What Cloud Storage's object.finalized trigger does: hand the scanner a CloudEvent for the new object."""
+    from cloudevents.http import CloudEvent
+
+    from functions.scanner.main import scanner
+
+    event = CloudEvent(
+        {
+            "type": "google.cloud.storage.object.v1.finalized",
+            "id": str(uuid.uuid4()),
+            "source": f"//storage.googleapis.com/projects/_/buckets/{bucket}",
+            "subject": f"objects/{path}",
+        },
+        {"bucket": bucket, "name": path, "size": str(size)},
+    )
+    try:
+        scanner(event)
+    except Exception:  # like Cloud Storage: the upload itself has succeeded; the scan sweep retries
+        log.exception("local scanner failed on %s", path)
