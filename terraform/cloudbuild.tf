@@ -12,7 +12,6 @@ resource "google_project_iam_member" "deployer" {
   for_each = toset([
     "roles/cloudfunctions.developer",
     "roles/logging.logWriter",
-    "roles/cloudbuild.workerPoolUser",
   ])
   project = var.project_id
   role    = each.key
@@ -25,6 +24,13 @@ resource "google_service_account_iam_member" "deployer_acts_as" {
   service_account_id = each.value
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.deployer.email}"
+}
+
+# A manual build's sources are staged in the sources bucket (README: --gcs-source-staging-dir).
+resource "google_storage_bucket_iam_member" "deployer_sources" {
+  bucket = google_storage_bucket.sources.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.deployer.email}"
 }
 
 resource "google_secret_manager_secret_iam_member" "deployer_migrate" {
@@ -46,7 +52,7 @@ resource "google_cloudbuild_worker_pool" "deploy" {
 
   network_config {
     peered_network          = google_compute_network.vpc.id
-    peered_network_ip_range = "/29"
+    peered_network_ip_range = "/24" # room for concurrent builds: a change to shared/ starts one per folder
   }
 
   depends_on = [google_service_networking_connection.private_services]
@@ -55,11 +61,13 @@ resource "google_cloudbuild_worker_pool" "deploy" {
 locals {
   # What cloudbuild.yaml needs to know of this environment (also the output cloudbuild_substitutions).
   cloudbuild_substitutions = {
-    _REGION       = var.region
-    _RUNTIME      = var.runtime
-    _POOL         = google_cloudbuild_worker_pool.deploy.name
-    _MIGRATE_URL  = google_secret_manager_secret.migrate_database_url.secret_id
-    _DB_APP_USERS = join(",", [for u in google_sql_user.fn : u.name])
+    _REGION        = var.region
+    _RUNTIME       = var.runtime
+    _POOL          = google_cloudbuild_worker_pool.deploy.name
+    _MIGRATE_URL   = google_secret_manager_secret.migrate_database_url.secret_id
+    _DB_APP_USERS  = join(",", [for u in google_sql_user.fn : u.name])
+    _UPLOADS       = google_storage_bucket.uploads.name
+    _UPLOADS_WHERE = lower(google_storage_bucket.uploads.location)
   }
 }
 

@@ -7,20 +7,22 @@ locals {
   #   source       its folder, functions/<source>/, packaged into build/<source>/ by `make package`
   #   trigger      http: public behind the load balancer | scheduler: private, called by Cloud Scheduler |
   #                storage: the uploads bucket's object.finalized | pubsub: a push subscription on registry-events
-  #   schedule     cron (UTC) of a scheduler function, else null
+  #   jobs         scheduler functions: Cloud Scheduler job name => its cron (UTC) and the query string it sends
   #   database     logs in to Cloud SQL as its own IAM database user (DATABASE_URL from its secret)
   #   events       publishes to registry-events
   #   uploads      none | read | write (signs upload URLs) | admin (also deletes) on the uploads bucket
+  #   env          environment variables of this function only, over local.common_env
   #   secrets      environment variable => Secret Manager secret id, filled by the operator
   functions = {
     registry = {
       source        = "registry"
       entry_point   = "registry"
       trigger       = "http"
-      schedule      = null
+      jobs          = {}
       database      = true
       events        = true
       uploads       = "write"
+      env           = {}
       secrets       = {}
       memory        = "1Gi"
       cpu           = "1"
@@ -33,10 +35,11 @@ locals {
       source        = "registry"
       entry_point   = "registry_outbox_sweep"
       trigger       = "scheduler"
-      schedule      = "* * * * *"
+      jobs          = { registry-outbox-sweep = { schedule = "* * * * *", query = "" } }
       database      = true
       events        = true
       uploads       = "none"
+      env           = {}
       secrets       = {}
       memory        = "512Mi"
       cpu           = "1"
@@ -45,17 +48,90 @@ locals {
       min_instances = 0
       max_instances = 1 # two sweeps at once would only race for the same rows
     }
+    scanner = {
+      source        = "scanner"
+      entry_point   = "scanner"
+      trigger       = "storage"
+      jobs          = {}
+      database      = true
+      events        = true
+      uploads       = "read"
+      env           = {}
+      secrets       = {}
+      memory        = "2Gi" # one archive at a time, unpacked in memory within SCAN_MAX_* bounds
+      cpu           = "1"
+      concurrency   = 1
+      timeout       = 540
+      min_instances = 0
+      max_instances = 10
+    }
+    scanner-sweep = {
+      source        = "scanner"
+      entry_point   = "scanner_sweep"
+      trigger       = "scheduler"
+      jobs          = { scanner-sweep = { schedule = "*/15 * * * *", query = "" } }
+      database      = true
+      events        = true
+      uploads       = "read"
+      env           = {}
+      secrets       = {}
+      memory        = "2Gi"
+      cpu           = "1"
+      concurrency   = 1
+      timeout       = 900
+      min_instances = 0
+      max_instances = 1
+    }
+    indexer = {
+      source        = "indexer"
+      entry_point   = "indexer"
+      trigger       = "pubsub"
+      jobs          = {}
+      database      = true
+      events        = false
+      uploads       = "none"
+      env           = {}
+      secrets       = {}
+      memory        = "512Mi"
+      cpu           = "1"
+      concurrency   = 4
+      timeout       = 120
+      min_instances = 0
+      max_instances = 5
+    }
+    indexer-reindex = {
+      source      = "indexer"
+      entry_point = "indexer_reindex"
+      trigger     = "scheduler"
+      jobs = {
+        indexer-reindex   = { schedule = "0 3 * * *", query = "" }
+        indexer-downloads = { schedule = "*/30 * * * *", query = "mode=downloads" }
+      }
+      database      = true
+      events        = false
+      uploads       = "none"
+      env           = {}
+      secrets       = {}
+      memory        = "1Gi"
+      cpu           = "1"
+      concurrency   = 1
+      timeout       = 540 # SEARCH_REINDEX_BUDGET_SECONDS (480) stops a run first and leaves its cursor
+      min_instances = 0
+      max_instances = 1
+    }
   }
 
-  folders             = toset([for f in local.functions : f.source])
-  public_functions    = { for k, f in local.functions : k => f if f.trigger == "http" }
-  private_functions   = { for k, f in local.functions : k => f if f.trigger != "http" }
-  scheduled_functions = { for k, f in local.functions : k => f if f.trigger == "scheduler" }
-  storage_functions   = { for k, f in local.functions : k => f if f.trigger == "storage" }
-  pubsub_functions    = { for k, f in local.functions : k => f if f.trigger == "pubsub" }
-  database_functions  = { for k, f in local.functions : k => f if f.database }
-  event_publishers    = { for k, f in local.functions : k => f if f.events }
-  url_signers         = { for k, f in local.functions : k => f if contains(["write", "admin"], f.uploads) }
+  folders           = toset([for f in local.functions : f.source])
+  public_functions  = { for k, f in local.functions : k => f if f.trigger == "http" }
+  private_functions = { for k, f in local.functions : k => f if f.trigger != "http" }
+  scheduler_jobs = merge([
+    for k, f in local.functions : { for job, spec in f.jobs : job => merge(spec, { function = k, timeout = f.timeout }) }
+  ]...)
+  storage_functions  = { for k, f in local.functions : k => f if f.trigger == "storage" }
+  pubsub_functions   = { for k, f in local.functions : k => f if f.trigger == "pubsub" }
+  database_functions = { for k, f in local.functions : k => f if f.database }
+  event_publishers   = { for k, f in local.functions : k => f if f.events }
+  url_signers        = { for k, f in local.functions : k => f if contains(["write", "admin"], f.uploads) }
 
   # objectCreator cannot overwrite: an uploaded archive can never be replaced through a later signed URL.
   uploads_roles = {
@@ -80,7 +156,8 @@ locals {
   ]...)
 
   base_url = "https://${var.domains[0]}"
-  # What every function reads (shared/settings.py); tests/deploy checks each name is a Settings field.
+  # What every function reads (shared/settings.py); tests/deploy checks each name is a Settings field. The job and
+  # CI endpoints behind the load balancer check Google ID tokens themselves: audience the base URL, these accounts.
   common_env = {
     APP_ENV               = var.app_env
     BLOB_BACKEND          = "gcs"
@@ -91,7 +168,7 @@ locals {
     FIREBASE_PROJECT_ID   = coalesce(var.firebase_project_id, var.project_id)
     PUBLIC_BASE_URL       = local.base_url
     SERVICE_AUDIENCE      = local.base_url
-    SERVICE_ACCOUNTS      = google_service_account.invoker.email
+    SERVICE_ACCOUNTS      = join(",", concat([google_service_account.invoker.email], var.service_accounts))
     CI_UPLOAD_KEY_DIGESTS = join(",", var.ci_upload_key_digests)
   }
 }
@@ -169,7 +246,7 @@ resource "google_cloudfunctions2_function" "fn" {
     # Only private ranges (Cloud SQL's private IP) go through the VPC; Google APIs are reached directly.
     vpc_connector                 = google_vpc_access_connector.functions.id
     vpc_connector_egress_settings = "PRIVATE_RANGES_ONLY"
-    environment_variables         = local.common_env
+    environment_variables         = merge(local.common_env, each.value.env)
 
     dynamic "secret_environment_variables" {
       for_each = local.secret_env[each.key]
@@ -236,13 +313,13 @@ resource "google_project_iam_member" "invoker_event_receiver" {
 }
 
 resource "google_cloud_scheduler_job" "job" {
-  for_each         = local.scheduled_functions
+  for_each         = local.scheduler_jobs
   name             = each.key
   region           = var.region
-  description      = "Calls ${each.key} (${each.value.entry_point})"
+  description      = "Calls ${each.value.function}${each.value.query == "" ? "" : "?${each.value.query}"}"
   schedule         = each.value.schedule
   time_zone        = "Etc/UTC"
-  attempt_deadline = "${each.value.timeout + 30}s"
+  attempt_deadline = "${min(1800, each.value.timeout + 30)}s"
 
   # The next run is the retry: each job sweeps whatever is left.
   retry_config {
@@ -251,10 +328,10 @@ resource "google_cloud_scheduler_job" "job" {
 
   http_target {
     http_method = "POST"
-    uri         = google_cloudfunctions2_function.fn[each.key].service_config[0].uri
+    uri         = "${google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri}${each.value.query == "" ? "" : "?${each.value.query}"}"
     oidc_token {
       service_account_email = google_service_account.invoker.email
-      audience              = google_cloudfunctions2_function.fn[each.key].service_config[0].uri
+      audience              = google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri
     }
   }
 

@@ -22,6 +22,11 @@ output "uploads_bucket" {
   value = google_storage_bucket.uploads.name
 }
 
+output "sources_bucket" {
+  description = "Stage manual builds here: gcloud builds submit --gcs-source-staging-dir=gs://<this>/builds."
+  value       = google_storage_bucket.sources.name
+}
+
 output "events_topic" {
   value = google_pubsub_topic.events.id
 }

@@ -41,11 +41,14 @@ resource "google_storage_bucket" "uploads" {
   }
 
   # The registry web app uploads from the browser to the signed URL; comfy-cli is no browser and needs none.
-  cors {
-    origin          = var.cors_origins
-    method          = ["PUT", "GET", "HEAD"]
-    response_header = ["Content-Type", "Content-Length", "ETag"]
-    max_age_seconds = 3600
+  dynamic "cors" {
+    for_each = length(var.cors_origins) > 0 ? [var.cors_origins] : []
+    content {
+      origin          = cors.value
+      method          = ["PUT", "GET", "HEAD"]
+      response_header = ["Content-Type", "Content-Length", "ETag"]
+      max_age_seconds = 3600
+    }
   }
 
   logging {
@@ -60,7 +63,8 @@ resource "google_storage_bucket_iam_member" "uploads_public_read" {
   member = "allUsers"
 }
 
-# The zips Terraform creates the functions from (later deploys go through cloudbuild.yaml).
+# The zips Terraform creates the functions from (later deploys go through cloudbuild.yaml), and the sources of
+# manual `gcloud builds submit` runs (README, "Deployment").
 resource "google_storage_bucket" "sources" {
   name                        = "${var.project_id}-function-sources"
   location                    = var.region

@@ -65,6 +65,12 @@ variable "ci_upload_key_digests" {
   default     = []
 }
 
+variable "service_accounts" {
+  description = "Service accounts, besides fn-invoker, whose Google ID tokens the registry's job and CI endpoints accept."
+  type        = list(string)
+  default     = []
+}
+
 variable "max_instances" {
   description = "Upper bound of instances of the public registry function; each holds up to 10 database connections."
   type        = number

@@ -47,6 +47,9 @@ def entry_module(folder: str, functions: Sequence[routing.Function]) -> str:
 
 def build(folder: str, functions: Sequence[routing.Function], out: Path, root: Path = ROOT) -> Path:
     """Write out/<folder>/ afresh and return it."""
+    requirements = root / "functions" / folder / "requirements.txt"
+    if not requirements.is_file():
+        raise FileNotFoundError(f"functions/{folder}/requirements.txt is missing: each folder lists what it imports")
     target = out / folder
     if target.exists():
         shutil.rmtree(target)
@@ -55,7 +58,7 @@ def build(folder: str, functions: Sequence[routing.Function], out: Path, root: P
     (target / "functions").mkdir()
     shutil.copy2(root / "functions" / "__init__.py", target / "functions" / "__init__.py")
     shutil.copytree(root / "functions" / folder, target / "functions" / folder, ignore=_IGNORE)
-    shutil.copy2(root / "functions" / folder / "requirements.txt", target / "requirements.txt")
+    shutil.copy2(requirements, target / "requirements.txt")
     (target / "main.py").write_text(entry_module(folder, functions))
     return target
 
@@ -70,11 +73,17 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown function folders {unknown}; known: {sorted(table)}", file=sys.stderr)
         return 2
+    failed = 0
     for folder in args.folder or sorted(table):
-        path = build(folder, table[folder], args.out)
+        try:
+            path = build(folder, table[folder], args.out)
+        except FileNotFoundError as exc:
+            print(f"cannot package {folder}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
         entry_points = ", ".join(fn.entry_point for fn in table[folder])
         print(f"packaged {path} ({entry_points})")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

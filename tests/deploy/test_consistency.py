@@ -27,7 +27,11 @@ TRIGGER_FLAGS = {
     "http": ["--trigger-http"],
     "scheduler": ["--trigger-http"],
     "pubsub": ["--trigger-http"],  # a push subscription (terraform/pubsub.tf) delivers the events
-    "storage": ["--trigger-event-filters=type=google.cloud.storage.object.v1.finalized"],
+    "storage": [
+        "--trigger-event-filters=type=google.cloud.storage.object.v1.finalized",
+        "--trigger-event-filters=bucket=${_UPLOADS}",
+        "--retry",  # terraform's RETRY_POLICY_RETRY; gcloud would reset a retry policy it is not given
+    ],
 }
 
 
@@ -59,7 +63,7 @@ def test_terraform_has_one_entry_per_function_with_the_same_entry_point_and_trig
         assert spec["source"] == package._folder_name(fn.source), name
         assert spec["entry_point"] == fn.entry_point, name
         assert spec["trigger"] == fn.trigger, name
-        assert (spec["schedule"] is not None) == (fn.trigger == "scheduler"), f"{name}: a schedule iff scheduler"
+        assert bool(spec["jobs"]) == (fn.trigger == "scheduler"), f"{name}: Cloud Scheduler jobs iff scheduler"
         assert len(name) <= 27, f"{name}: its service account id {name}-fn would exceed 30 characters"
 
 
@@ -113,6 +117,8 @@ def test_the_functions_environment_is_what_settings_reads(monkeypatch: pytest.Mo
         monkeypatch.delenv(name, raising=False)
     env = tf_locals()["common_env"]
     secret_env = {"DATABASE_URL"} | {key for spec in tf_functions().values() for key in spec["secrets"]}
+    own_env = {key for spec in tf_functions().values() for key in spec["env"]}
+    assert own_env <= aliases, f"not read by shared/settings.py: {own_env - aliases}"
     assert set(env) <= aliases, f"not read by shared/settings.py: {set(env) - aliases}"
     assert secret_env <= aliases, f"not read by shared/settings.py: {secret_env - aliases}"
     assert {unquote(env[k]) for k in ("BLOB_BACKEND", "EVENTS_BACKEND")} == {"gcs", "pubsub"}

@@ -32,15 +32,26 @@ print(f"loaded {', '.join(sys.argv[1:])} in {time.perf_counter() - started:.2f}s
 """
 
 
+class Packages:
+    """Each folder's package, built on first use (a folder that cannot be packaged fails only its own tests)."""
+
+    def __init__(self, out: Path) -> None:
+        self._out = out
+        self._built: dict[str, Path] = {}
+
+    def __getitem__(self, folder: str) -> Path:
+        if folder not in self._built:
+            self._built[folder] = package.build(folder, package.folders()[folder], self._out)
+        return self._built[folder]
+
+
 @pytest.fixture(scope="module")
-def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("build")
-    table = package.folders()
-    return {folder: package.build(folder, table[folder], out) for folder in FOLDERS}
+def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
+    return Packages(tmp_path_factory.mktemp("build"))
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
-def test_package_holds_only_its_folder_and_shared(packages: dict[str, Path], folder: str) -> None:
+def test_package_holds_only_its_folder_and_shared(packages: Packages, folder: str) -> None:
     root = packages[folder]
     assert sorted(p.name for p in root.iterdir()) == ["functions", "main.py", "requirements.txt", "shared"]
     assert sorted(p.name for p in (root / "functions").iterdir()) == ["__init__.py", folder]
@@ -57,10 +68,19 @@ def test_make_package_writes_build(tmp_path: Path) -> None:
     assert package.main(["--out", str(tmp_path), "no-such-function"]) == 2
 
 
+def test_a_folder_without_its_requirements_is_not_packaged(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "functions" / "lonely").mkdir(parents=True)
+    (root / "shared").mkdir()
+    (root / "functions" / "__init__.py").write_text("")
+    with pytest.raises(FileNotFoundError, match=r"functions/lonely/requirements\.txt"):
+        package.build("lonely", [], tmp_path / "out", root=root)
+
+
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_package_installs_and_loads_in_a_clean_venv(
-    packages: dict[str, Path], folder: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    packages: Packages, folder: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = packages[folder]
     venv = tmp_path / "venv"
