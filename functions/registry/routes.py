@@ -12,6 +12,7 @@ from functions.registry.handlers import (
     nodes,
     publishers,
     reads,
+    scans,
     search,
 )
 from shared.http.router import Route, Router
@@ -73,6 +74,15 @@ CORE = [
 ]
 
 # Each area keeps its own routes next to its handlers.
-ROUTES = [*CORE, *community.ROUTES, *moderation.ROUTES, *comfy_nodes.ROUTES, *ci.ROUTES, *jobs.ROUTES, *search.ROUTES]
+ROUTES = [
+    *CORE,
+    *community.ROUTES,
+    *moderation.ROUTES,
+    *comfy_nodes.ROUTES,
+    *ci.ROUTES,
+    *jobs.ROUTES,
+    *search.ROUTES,
+    *scans.ROUTES,
+]
 
 router = Router(ROUTES)
