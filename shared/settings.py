@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     scan_max_files: int = Field(20_000, alias="SCAN_MAX_FILES", gt=0)
     scan_max_compression_ratio: float = Field(250.0, alias="SCAN_MAX_COMPRESSION_RATIO", gt=1)
     scan_flag_at: Literal["low", "medium", "high", "critical"] = Field("high", alias="SCAN_FLAG_AT")
+    # Well under the function's timeout, so that a pathological archive ends as `flagged`, not as a retry loop.
+    scan_max_seconds: float = Field(240, alias="SCAN_MAX_SECONDS", gt=0)
     # The sweep rescans versions still pending after this long (their upload event was lost).
     scan_pending_minutes: int = Field(30, alias="SCAN_PENDING_MINUTES", ge=1)
     max_publishers_per_user: int = Field(5, alias="MAX_PUBLISHERS_PER_USER", ge=1)
@@ -82,6 +84,8 @@ class Settings(BaseSettings):
     search_reindex_batch: int = Field(500, alias="SEARCH_REINDEX_BATCH", ge=1, le=10_000)
     search_sync_batch: int = Field(1000, alias="SEARCH_SYNC_BATCH", ge=1, le=100_000)
     search_reindex_budget_seconds: float = Field(480, alias="SEARCH_REINDEX_BUDGET_SECONDS", gt=0)
+    # A reindex asked for by an event (POST /nodes/reindex) runs inside the Pub/Sub handler, whose timeout is shorter.
+    search_requested_reindex_budget_seconds: float = Field(60, alias="SEARCH_REQUESTED_REINDEX_BUDGET_SECONDS", gt=0)
 
     @model_validator(mode="after")
     def _emulators_only_where_safe(self) -> Settings:

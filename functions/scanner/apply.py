@@ -42,6 +42,7 @@ def limits_from(settings: Settings) -> ScanLimits:
         max_files=settings.scan_max_files,
         max_compression_ratio=settings.scan_max_compression_ratio,
         flag_at=Severity(settings.scan_flag_at),
+        max_scan_seconds=settings.scan_max_seconds,
     )
 
 

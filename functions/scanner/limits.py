@@ -33,6 +33,9 @@ class ScanLimits(BaseModel):
     max_python_ast_bytes: int = Field(1 * MIB, gt=0)
     # An upload that is not seekable is spooled; past this it goes to a temporary file on disk.
     spool_memory_bytes: int = Field(16 * MIB, gt=0)
+    # Wall-clock budget, checked between members, so a scan ends well before the function's own timeout
+    # (which would only make the platform retry the same archive).
+    max_scan_seconds: float = Field(300.0, gt=0)
     max_findings: int = Field(500, gt=0)
     max_extracted_nodes: int = Field(5_000, gt=0)
     # Any finding at or above this severity makes the pack `suspicious`.

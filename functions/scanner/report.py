@@ -65,7 +65,8 @@ class ExtractedNode(BaseModel):
     output_node: bool = False
     deprecated: bool = False
     experimental: bool = False
-    # Attributes that are present but not literals, or that could not be found, for the record.
+    # Attributes with parts the code computes (rendered as their source text), and ones not readable at all.
+    computed: list[str] = Field(default_factory=list)
     unresolved: list[str] = Field(default_factory=list)
 
     def db_fields(self) -> dict[str, Any]:

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from functions.scanner.limits import ScanLimits
 
-Source = str | os.PathLike[str] | BinaryIO
+Source = str | os.PathLike[str] | IO[bytes]
 _CHUNK = 1024 * 1024
 # Never part of a published pack: comfy-cli builds the archive from the git tree.
 _SKIPPED_DIRS = {".git", "__pycache__"}
@@ -23,7 +23,7 @@ _SKIPPED_DIRS = {".git", "__pycache__"}
 
 @dataclass
 class OpenedArchive:
-    file: BinaryIO
+    file: IO[bytes]
     size: int | None
     sha256: str | None
     too_large: bool
@@ -47,7 +47,7 @@ def open_archive(source: Source, limits: ScanLimits) -> Iterator[OpenedArchive]:
         yield opened
 
 
-def _hashed(handle: BinaryIO, limits: ScanLimits) -> OpenedArchive:
+def _hashed(handle: IO[bytes], limits: ScanLimits) -> OpenedArchive:
     handle.seek(0, 2)
     size = handle.tell()
     if size > limits.max_archive_bytes:
@@ -62,7 +62,7 @@ def _hashed(handle: BinaryIO, limits: ScanLimits) -> OpenedArchive:
 
 
 @contextmanager
-def _spooled(stream: BinaryIO, limits: ScanLimits) -> Iterator[OpenedArchive]:
+def _spooled(stream: IO[bytes], limits: ScanLimits) -> Iterator[OpenedArchive]:
     """A stream that cannot seek (an HTTP body) is copied, hashing as it goes, up to the archive limit."""
     digest = hashlib.sha256()
     size = 0
@@ -70,22 +70,22 @@ def _spooled(stream: BinaryIO, limits: ScanLimits) -> Iterator[OpenedArchive]:
         while chunk := stream.read(_CHUNK):
             size += len(chunk)
             if size > limits.max_archive_bytes:
-                yield OpenedArchive(spool, None, None, True)  # type: ignore[arg-type]
+                yield OpenedArchive(spool, None, None, True)
                 return
             digest.update(chunk)
             spool.write(chunk)
         spool.seek(0)
-        yield OpenedArchive(spool, size, digest.hexdigest(), False)  # type: ignore[arg-type]
+        yield OpenedArchive(spool, size, digest.hexdigest(), False)
 
 
 @contextmanager
 def _zipped_folder(root: Path, limits: ScanLimits) -> Iterator[OpenedArchive]:
     """A folder is scanned as the archive it would publish; a symbolic link stays a link so it is refused."""
     with tempfile.SpooledTemporaryFile(max_size=limits.spool_memory_bytes) as spool:
-        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:  # type: ignore[arg-type]
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in _walk(root):
                 _add(archive, root, path)
-        opened = _hashed(spool, limits)  # type: ignore[arg-type]
+        opened = _hashed(spool, limits)
         yield opened
 
 

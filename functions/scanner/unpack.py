@@ -11,7 +11,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from functions.scanner.limits import ScanLimits
 from functions.scanner.report import ArchiveStats
@@ -59,14 +59,14 @@ KeepPolicy = Callable[[str], int]
 """For a member's path, how many bytes of its content to keep (0: none)."""
 
 
-def archive_size(fp: BinaryIO) -> int:
+def archive_size(fp: IO[bytes]) -> int:
     fp.seek(0, 2)
     size = fp.tell()
     fp.seek(0)
     return size
 
 
-def iter_members(fp: BinaryIO, limits: ScanLimits, keep: KeepPolicy, stats: ArchiveStats) -> Iterator[Member]:
+def iter_members(fp: IO[bytes], limits: ScanLimits, keep: KeepPolicy, stats: ArchiveStats) -> Iterator[Member]:
     """Yields the archive's files in storage order; raises ArchiveRejected at the first hostile sign."""
     try:
         size = archive_size(fp)

@@ -7,7 +7,7 @@ import stat
 import struct
 import unicodedata
 import zipfile
-from typing import BinaryIO
+from typing import IO
 
 from functions.scanner.limits import ScanLimits
 
@@ -34,7 +34,7 @@ _REPARSE_POINT = 0x400
 _DOS_SYSTEMS = (0, 11, 14)  # MS-DOS, NTFS, VFAT: external attributes carry DOS flags
 
 
-def check_start(fp: BinaryIO) -> None:
+def check_start(fp: IO[bytes]) -> None:
     """The first entry must start at byte 0: prepended data (self-extracting or polyglot files) is refused."""
     fp.seek(0)
     magic = fp.read(4)
@@ -42,7 +42,7 @@ def check_start(fp: BinaryIO) -> None:
         raise ArchiveRejected("not a zip archive, or data before its first entry", "not_zip")
 
 
-def _find_eocd(fp: BinaryIO, size: int) -> tuple[int, tuple[int, ...]]:
+def _find_eocd(fp: IO[bytes], size: int) -> tuple[int, tuple[int, ...]]:
     """Finds the end-of-central-directory record the way zipfile does (last one, comment allowed)."""
     tail_len = min(size, _EOCD.size + _MAX_COMMENT)
     fp.seek(size - tail_len)
@@ -53,7 +53,7 @@ def _find_eocd(fp: BinaryIO, size: int) -> tuple[int, tuple[int, ...]]:
     return size - tail_len + start, _EOCD.unpack_from(tail, start)
 
 
-def _zip64_directory(fp: BinaryIO, eocd_at: int) -> tuple[int, int, int] | None:
+def _zip64_directory(fp: IO[bytes], eocd_at: int) -> tuple[int, int, int] | None:
     """(entries, size, offset) from the Zip64 record when its locator precedes the classic record."""
     if eocd_at < _ZIP64_LOCATOR.size + _ZIP64_EOCD.size:
         return None
@@ -68,7 +68,7 @@ def _zip64_directory(fp: BinaryIO, eocd_at: int) -> tuple[int, int, int] | None:
     return record[7], record[8], record[9]
 
 
-def check_central_directory(fp: BinaryIO, size: int, limits: ScanLimits) -> None:
+def check_central_directory(fp: IO[bytes], size: int, limits: ScanLimits) -> None:
     """Bounds what zipfile will allocate when it parses the directory, before it does."""
     eocd_at, eocd = _find_eocd(fp, size)
     entries, cd_size, cd_offset = eocd[4], eocd[5], eocd[6]
@@ -88,7 +88,7 @@ def check_central_directory(fp: BinaryIO, size: int, limits: ScanLimits) -> None
     _count_directory_records(fp, cd_offset, cd_size, limits.max_files)
 
 
-def _count_directory_records(fp: BinaryIO, offset: int, length: int, max_files: int) -> None:
+def _count_directory_records(fp: IO[bytes], offset: int, length: int, max_files: int) -> None:
     """Walks the directory's headers (46 bytes each, then name, extra and comment) without keeping them."""
     fp.seek(offset)
     pos, count = 0, 0
@@ -172,7 +172,9 @@ def check_duplicates(names: list[str]) -> None:
     for name in names:
         key = path_key(name)
         if key in seen:
-            raise ArchiveRejected(f"duplicate entry {name!r} (names that differ only in case count as one)", "duplicate")
+            raise ArchiveRejected(
+                f"duplicate entry {name!r} (names that differ only in case count as one)", "duplicate"
+            )
         seen.add(key)
         if not name.endswith("/"):
             files.add(key)

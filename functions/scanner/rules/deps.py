@@ -23,6 +23,7 @@ _VCS = ("git+", "hg+", "svn+", "bzr+")
 _INDEX_OPTIONS = {"-i", "--index-url", "--extra-index-url", "-f", "--find-links"}
 _COMMENT = re.compile(r"(^|\s)#.*$")
 _ARCHIVE_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.]*?)-\d")
+_SCP_LIKE = re.compile(r"^([\w.-]+@[\w.-]+):(?!//)(.*)$")
 _CODE_HOSTS = frozenset({"github.com", "gitlab.com", "huggingface.co", "bitbucket.org"})
 
 
@@ -32,7 +33,10 @@ def is_url_requirement(target: str) -> bool:
 
 
 def _strip_vcs(url: str) -> str:
-    return url.split("+", 1)[1] if url.lower().startswith(_VCS) else url
+    url = url.split("+", 1)[1] if url.lower().startswith(_VCS) else url
+    if (scp := _SCP_LIKE.match(url)) is not None:  # git@github.com:owner/repo.git
+        return f"ssh://{scp.group(1)}/{scp.group(2)}"
+    return url
 
 
 def source_risk(url: str) -> tuple[bool, str]:
@@ -64,8 +68,7 @@ def url_dependency(name: str | None, url: str) -> tuple[Severity, str]:
     plain = _strip_vcs(url)
     host = host_of(plain)
     high, where = source_risk(url)
-    build = popular().get(name or "")
-    if name is not None and build is False and not host_matches(host, OFFICIAL_INDEXES):
+    if name is not None and popular().get(name) and not host_matches(host, OFFICIAL_INDEXES):
         official = host in _CODE_HOSTS and url_owner(plain) in TRUSTED_OWNERS
         if not official:
             # The ComfyUI_LLMVISION pattern: a well-known package swapped for a lookalike build from elsewhere.
@@ -83,7 +86,7 @@ def index_hit(option: str, value: str, line: int | None) -> Hit | None:
         return None
     if is_known_index(host):
         return Hit("DEP-INDEX", LOW, line, f"{option} over plain HTTP to the mirror {host}")
-    high, where = source_risk(value)
+    _, where = source_risk(value)
     return Hit("DEP-INDEX", HIGH, line, f"{option} points pip at {where}; any dependency can be served from it")
 
 
@@ -93,6 +96,9 @@ def spec_hits(spec: str, line: int | None) -> Iterator[Hit]:
     if not spec:
         return
     name_part, at, url_part = spec.partition("@")
+    if spec.lower().startswith("file:") or url_part.strip().lower().startswith("file:"):
+        yield Hit("DEP-URL", LOW, line, f"dependency from a local path {spec[:80]!r}")
+        return
     if at and "://" in url_part and not is_url_requirement(name_part.strip()):
         severity, message = url_dependency(requirement_name(name_part), url_part.split(";", 1)[0].strip())
         yield Hit("DEP-URL", severity, line, message)

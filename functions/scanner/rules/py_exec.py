@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections.abc import Iterator
 
 from functions.scanner.rules.base import CRITICAL, HIGH, LOW, MEDIUM, Hit
+from functions.scanner.rules.py_process import INTERPRETERS, commands
 from functions.scanner.rules.pyexpr import DOWNLOAD_TO_FILE, const_str, render
 from functions.scanner.rules.pyfacts import DECODED, FETCHED, PyFacts, Scope
-from functions.scanner.rules.py_process import INTERPRETERS, commands
 
 _CODE_SINKS = {"exec", "eval", "compile", "execfile", "__import__"}
 _OBJECT_SINKS = {"types.FunctionType", "types.CodeType", "marshal.loads", "pickle.loads", "dill.loads"}
@@ -30,13 +31,16 @@ _INJECTION = re.compile(
     r"VirtualAlloc|VirtualProtect|CreateRemoteThread|WriteProcessMemory|RtlMoveMemory|CreateThread"
     r"|NtAllocateVirtualMemory|QueueUserAPC|NtCreateThreadEx"
 )
+_BUILTINS = frozenset(dir(builtins))
 _ESCAPES = re.compile(r"\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\[0-7]{3}")
 _LONG_LITERAL = 200
+# Options and chmod modes between an interpreter and its script: `-u`, `/c`, `+x`, `u+rwx`, `755`.
+_FLAG = re.compile(r"^(?:-|/[a-zA-Z]$|[ugoa]*[+=-][rwxX]+$|[0-7]{3,4}$)")
 
 
 def sink_name(facts: PyFacts, call: ast.Call) -> str | None:
     """exec/eval/compile/__import__ however they are reached: by name, through builtins, getattr or a subscript."""
-    name = facts.qualname(call.func)
+    name: str | None = facts.call_name(call) or None
     if name is not None:
         for prefix in _BUILTIN_PREFIXES:
             name = name.removeprefix(prefix)
@@ -58,7 +62,7 @@ def check(facts: PyFacts) -> Iterator[Hit]:
         if sink is not None:
             yield from _sink_hits(facts, call, scope, sink)
             continue
-        name = facts.qualname(call.func) or ""
+        name = facts.call_name(call)
         if name.startswith(("ctypes.", "_ctypes.")) and _INJECTION.search(name):
             yield Hit("PY-NATIVE-LOAD", CRITICAL, call.lineno, f"{name}: the calls of a shellcode loader")
         elif name in _NATIVE_LOADERS:
@@ -98,26 +102,29 @@ def _literal_hit(facts: PyFacts, call: ast.Call, sink: str, text: str) -> Hit:
 
 def _download_then_run(facts: PyFacts) -> Iterator[Hit]:
     """A file written from a download, then started, made executable or run as a script."""
-    downloads = _downloaded_paths(facts)
-    if not downloads:
+    if FETCHED not in facts.present:
         return
+    downloads = _downloaded_paths(facts)
     for command in commands(facts):
         program = _program(facts, command.argv)
         if program is not None and _refs(facts, program) & downloads:
             yield Hit("PY-DOWNLOAD-EXEC", CRITICAL, command.call.lineno, "runs a file it downloaded")
-        elif any(FETCHED in facts.kinds_of(arg, command.scope) for arg in command.argv):
-            yield Hit("PY-DOWNLOAD-EXEC", CRITICAL, command.call.lineno, "passes downloaded data to a process")
+        elif program is not None and FETCHED in facts.kinds_of(program, command.scope):
+            # What runs is downloaded (a fetched command line or `python -c <fetched>`), not merely an argument.
+            yield Hit("PY-DOWNLOAD-EXEC", CRITICAL, command.call.lineno, "runs a downloaded command or script")
+    if not downloads:
+        return
     for call, _ in facts.calls:
-        name = facts.qualname(call.func) or ""
+        name = facts.call_name(call)
         if name in ("os.chmod", "runpy.run_path") and call.args and _refs(facts, call.args[0]) & downloads:
             yield Hit("PY-DOWNLOAD-EXEC", CRITICAL, call.lineno, f"{name} on a file it downloaded")
 
 
 def _downloaded_paths(facts: PyFacts) -> set[str]:
     paths: set[str] = set()
-    fetching_scopes = {id(s) for c, s in facts.calls if FETCHED in facts.kinds_of(c, s)}
+    fetching_scopes = {id(s) for s in facts.scopes if FETCHED in s.producing}
     for call, scope in facts.calls:
-        name = facts.qualname(call.func) or ""
+        name = facts.call_name(call)
         if name in DOWNLOAD_TO_FILE:
             target = call.args[1] if len(call.args) > 1 else _keyword(call, "out", "filename")
             if target is not None:
@@ -138,8 +145,9 @@ def _writes_binary(facts: PyFacts, call: ast.Call) -> bool:
 
 
 def _refs(facts: PyFacts, node: ast.AST) -> set[str]:
-    """How an expression names a file: the variables in it and the text it renders to."""
-    refs = {f"name:{n}" for n in facts.info(node).names}
+    """How an expression names a file: the variables in it (not modules or builtins) and the text it renders to."""
+    names = facts.info(node).names - facts.imported - _BUILTINS
+    refs = {f"name:{n}" for n in names}
     text = render(node, facts.aliases)
     if text and text.strip("{}"):
         refs.add(f"text:{text}")
@@ -148,11 +156,42 @@ def _refs(facts: PyFacts, node: ast.AST) -> set[str]:
 
 def _program(facts: PyFacts, argv: list[ast.expr]) -> ast.expr | None:
     """What the command runs: its first element, or the script an interpreter is given."""
+    if len(argv) == 1 and isinstance(argv[0], ast.JoinedStr | ast.BinOp | ast.Constant):
+        argv = _shell_words(argv[0])
     if not argv:
         return None
     first = render(argv[0], facts.aliases) or ""
     head = first.split()[0].strip("\"'").rsplit("/", 1)[-1].lower() if first.split() else ""
     if head in INTERPRETERS or first == "{sys.executable}":
-        rest = [a for a in argv[1:] if not (render(a, facts.aliases) or "").startswith("-")]
+        rest = [a for a in argv[1:] if not _FLAG.match(render(a, facts.aliases) or "")]
         return rest[0] if rest else argv[0]
     return argv[0]
+
+
+def _shell_words(node: ast.expr) -> list[ast.expr]:
+    """The first words of a shell line built from literals and values (`f"{exe} -o pool"`, `"chmod +x " + p`)."""
+    words: list[ast.expr] = []
+    for part in _concatenated(node):
+        if isinstance(part, ast.FormattedValue):
+            words.append(part.value)
+        elif isinstance(part, ast.Constant) and isinstance(part.value, str):
+            words.extend(ast.Constant(word) for word in part.value.split())
+        else:
+            words.append(part)
+        if len(words) >= 4:
+            break
+    return words
+
+
+def _concatenated(node: ast.expr) -> list[ast.expr]:
+    parts: list[ast.expr] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.BinOp) and isinstance(item.op, ast.Add):
+            stack.extend([item.right, item.left])
+        elif isinstance(item, ast.JoinedStr):
+            stack.extend(reversed(item.values))
+        else:
+            parts.append(item)
+    return parts

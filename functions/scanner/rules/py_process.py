@@ -32,7 +32,8 @@ _LIST_FORM = {
 _EXEC_FAMILY = ("os.exec", "os.spawn")
 INTERPRETERS = {
     "{sys.executable}", "python", "python3", "python.exe", "py", "sh", "bash", "zsh", "cmd", "cmd.exe",
-    "powershell", "powershell.exe", "pwsh", "node", "wscript", "cscript", "msiexec", "rundll32", "start",
+    "powershell", "powershell.exe", "pwsh", "node", "wscript", "cscript", "msiexec", "rundll32", "start", "chmod",
+    "nohup", "sudo", "setsid",
 }  # fmt: skip
 
 
@@ -49,7 +50,7 @@ class Command:
 
 
 def process_name(facts: PyFacts, call: ast.Call) -> str | None:
-    name = facts.qualname(call.func) or ""
+    name = facts.call_name(call)
     if name in _LIST_FORM or name.startswith(_EXEC_FAMILY):
         return name
     return None
@@ -72,18 +73,21 @@ def _is_mode(node: ast.expr) -> bool:
     return isinstance(node, ast.Attribute) and node.attr.startswith("P_")
 
 
-def _argv(facts: PyFacts, scope: Scope, first: ast.expr) -> list[ast.expr]:
-    """The command's elements; a name is looked up among the lists assigned to it in reach."""
+def _argv(facts: PyFacts, scope: Scope, first: ast.expr, depth: int = 0) -> list[ast.expr]:
+    """The command's elements: a list, a name bound to one in reach (the last binding), or `base + [...]`."""
     if isinstance(first, ast.List | ast.Tuple):
         return list(first.elts)
-    if isinstance(first, ast.Name):
+    if isinstance(first, ast.BinOp) and isinstance(first.op, ast.Add) and depth < 8:
+        left, right = _argv(facts, scope, first.left, depth + 1), _argv(facts, scope, first.right, depth + 1)
+        if isinstance(first.left, ast.List | ast.Tuple | ast.Name) or isinstance(first.right, ast.List | ast.Tuple):
+            return left + right
+    if isinstance(first, ast.Name) and depth < 8:
         for enclosing in scope.chain():
-            elements = [e for n, v in enclosing.assigns if n == first.id and isinstance(v, ast.List) for e in v.elts]
-            if elements:
-                return elements
-            single = [v for n, v in enclosing.assigns if n == first.id and isinstance(v, ast.Constant | ast.JoinedStr)]
-            if single:
-                return single[-1:]
+            bound = [
+                v for n, v in enclosing.assigns if n == first.id and isinstance(v, ast.List | ast.Tuple | ast.BinOp)
+            ]
+            if bound:
+                return _argv(facts, scope, bound[-1], depth + 1)
     return [first]
 
 
@@ -105,7 +109,7 @@ def _pip_api(facts: PyFacts) -> Iterator[Hit]:
         if module.startswith(("pip._internal", "pip._vendor")):
             yield Hit("PIP-INTERNAL", HIGH, line, f"imports {module}, pip's internal API")
     for call, _ in facts.calls:
-        name = facts.qualname(call.func) or ""
+        name = facts.call_name(call)
         if name.startswith(("pip._internal", "pip._vendor")):
             yield Hit("PIP-INTERNAL", HIGH, call.lineno, f"calls {name}")
         elif name == "pip.main":

@@ -70,14 +70,11 @@ def render(node: ast.AST, aliases: dict[str, str], strict: bool = False) -> str 
     size = 0
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
-            text: str | None = item
-        else:
-            text = _render_one(item, stack, aliases, strict)
-            if text is None:
-                if strict:
-                    return None
-                continue
+        text = item if isinstance(item, str) else _render_one(item, stack, aliases, strict)
+        if text is None:
+            if strict:
+                return None
+            continue
         parts.append(text)
         size += len(text)
         if size > _MAX_TEXT:
@@ -161,8 +158,10 @@ def _is_helper(name: str, helpers: frozenset[str]) -> bool:
     return owner in ("self", "cls") and method in helpers
 
 
-def is_decoder_call(call: ast.Call, aliases: dict[str, str], helpers: frozenset[str] = frozenset()) -> bool:
-    name = call_name(call, aliases)
+def is_decoder_call(
+    call: ast.Call, aliases: dict[str, str], helpers: frozenset[str] = frozenset(), name: str | None = None
+) -> bool:
+    name = call_name(call, aliases) if name is None else name
     if name in DECODER_EXACT or _is_helper(name, helpers) or name.rsplit(".", 1)[-1] in DECODER_SUFFIXES:
         return True
     root, _, last = name.partition(".")
@@ -179,8 +178,10 @@ def is_decoder_call(call: ast.Call, aliases: dict[str, str], helpers: frozenset[
     return False
 
 
-def is_fetch_call(call: ast.Call, aliases: dict[str, str], helpers: frozenset[str] = frozenset()) -> bool:
-    name = call_name(call, aliases)
+def is_fetch_call(
+    call: ast.Call, aliases: dict[str, str], helpers: frozenset[str] = frozenset(), name: str | None = None
+) -> bool:
+    name = call_name(call, aliases) if name is None else name
     if name in FETCH_EXACT or _is_helper(name, helpers):
         return True
     verb = name.rsplit(".", 1)[-1]

@@ -25,12 +25,12 @@ def requirement_name(spec: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def popular() -> dict[str, bool]:
-    """Normalized name -> True when the project is commonly installed from a custom wheel URL."""
+    """Normalized name -> True when the project has official wheels everywhere (never needs a custom URL)."""
     table: dict[str, bool] = {}
     for raw in _DATA.read_text(encoding="utf-8").splitlines():
         fields = raw.split("#", 1)[0].split()
         if fields:
-            table[normalize(fields[0])] = "build" in fields[1:]
+            table[normalize(fields[0])] = "pure" in fields[1:]
     return table
 
 
