@@ -9,18 +9,17 @@ from typing import Any
 import functions_framework
 from flask import Request, Response
 
-from functions.scanner import apply
-from shared.bootstrap import get_container
-from shared.http.params import boolean, integer
-from shared.http.responses import json_response
-from shared.http.router import Route, Router
-
 log = logging.getLogger(__name__)
 ARCHIVE_NAME = "node.zip"
+# The engine, the database layer and the settings load on the first event (lazy initialisation): the two entry
+# points deployed from this source each pay only for what they use.
 
 
 @functions_framework.cloud_event
 def scanner(cloud_event: Any) -> None:
+    from functions.scanner import apply
+    from shared.bootstrap import get_container
+
     data = cloud_event.data or {}
     name, bucket = str(data.get("name", "")), str(data.get("bucket", ""))
     c = get_container()
@@ -32,6 +31,11 @@ def scanner(cloud_event: Any) -> None:
 
 
 def _sweep(request: Request) -> Response:
+    from functions.scanner import apply
+    from shared.bootstrap import get_container
+    from shared.http.params import boolean, integer
+    from shared.http.responses import json_response
+
     c = get_container()
     counts = apply.sweep(
         c.uow,
@@ -44,10 +48,11 @@ def _sweep(request: Request) -> Response:
     return json_response({"counts": counts})
 
 
-_sweep_router = Router([Route("POST", "/", _sweep, "scanSweep"), Route("GET", "/", _sweep, "scanSweepGet")])
-
-
 @functions_framework.http
 def scanner_sweep(request: Request) -> Response:
     """Only Cloud Scheduler may invoke it (IAM on the function)."""
-    return _sweep_router.dispatch(request)
+    from shared.http.router import Route, Router
+
+    return Router([Route("POST", "/", _sweep, "scanSweep"), Route("GET", "/", _sweep, "scanSweepGet")]).dispatch(
+        request
+    )
