@@ -24,7 +24,12 @@ started = time.perf_counter()
 from functions_framework import create_app
 for target in sys.argv[1:]:
     create_app(target, "main.py")
+import importlib, pkgutil
 import functions
+# Entry points load most of their code on the first call; import all of it now, with only this package's deps.
+for info in pkgutil.walk_packages(functions.__path__, "functions."):
+    if not info.name.endswith("__main__"):
+        importlib.import_module(info.name)
 where = pathlib.Path(functions.__path__[0])
 assert where.parent == pathlib.Path.cwd(), f"functions/ came from {where}, not from the package"
 folders = sorted(p.name for p in where.iterdir() if p.is_dir() and p.name != "__pycache__")
