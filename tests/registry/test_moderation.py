@@ -111,7 +111,7 @@ def test_publisher_ban_cascades_to_members_and_nodes(api: RegistryClient) -> Non
         "active",
     ]
     with api.container.sessions() as s:  # versions are left alone
-        assert {v.status for v in s.scalars(select(NodeVersion))} == {"pending"}
+        assert {v.status for v in s.scalars(select(NodeVersion))} == {"active"}
 
     [entry] = audit(api)
     assert (entry.actor_id, entry.action, entry.target_type, entry.target_id) == (
@@ -365,7 +365,7 @@ def test_admin_sets_a_version_status(api: RegistryClient) -> None:
         got["id"],
         "obfuscated code",
     )
-    assert (entry.details["old_status"], entry.details["new_status"]) == ("pending", "flagged")
+    assert (entry.details["old_status"], entry.details["new_status"]) == ("active", "flagged")
     [event] = events(api, "version.status_changed")
     assert (event["node_id"], event["version"], event["new_status"]) == ("my-pack", "1.1.0", "flagged")
 
