@@ -102,8 +102,8 @@ def _record(uow: UnitOfWork, path: str, event_id: str, report: ScanReport | None
                 node_id=row.node_id,
                 version=row.version,
                 version_id=row.id,
-                old=before,
-                new=row.status,
+                old_status=before,
+                new_status=row.status,
                 by=CONSUMER,
             )
         uow.commit()
