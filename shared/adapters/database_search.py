@@ -2,8 +2,8 @@
 
 The database is its own index. Triggers keep each node's search document in step with the node and its publisher in
 the same transaction as the change, and every search filters on the live state (banned, deleted, no installable
-version), so there is nothing to send: the record writes are accepted and dropped. Applying the settings repairs
-the index (a document for every node), which is what a full reindex asks of it."""
+version), so there is nothing to send: the record writes are accepted and dropped, and the settings are the
+migration's. (A full reindex still fills in any document a table rebuild lost.)"""
 
 from __future__ import annotations
 
@@ -34,9 +34,7 @@ class DatabaseSearchIndex:
             return uow.search.find(query, filters, page, limit)
 
     def apply_settings(self) -> None:
-        with self._uow() as uow:
-            uow.search.fill_missing_docs()
-            uow.commit()
+        """Ranking, weights and tokenizers are the migration's; nothing to apply."""
 
     def node_ids(self) -> Iterator[str]:
         with self._uow() as uow:

@@ -15,32 +15,33 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ColumnElement,
+    Float,
     MetaData,
     Select,
     String,
     Table,
-    and_,
     case,
-    cast,
     column,
     delete,
-    exists,
+    false,
     func,
     literal,
     or_,
     select,
     table,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
-from shared.db.models import ComfyNode, Node, NodeVersion, Publisher
+from shared.db.models import ComfyNode, Node, NodeVersion
 from shared.db.types import UTCDateTime, utcnow
 from shared.ports import SearchFilters
 from shared.versions import INSTALLABLE
@@ -61,8 +62,36 @@ search_cursors = Table(
     Column("value", String(256), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
-_docs = table("search_docs", column("node_id"), column("exact"), column("fuzzy"))
+# The trigger-kept search documents (migration 0004): the text to match (a tsvector on PostgreSQL; FTS5 tables keyed
+# by the document's rowid on SQLite) and what search filters and ranks on.
+_RANKING = ("shown", "downloads", "rating", "supported_os", "supported_accelerators")
+_TYPES: dict[str, Any] = {"shown": Boolean, "downloads": BigInteger, "rating": Float}
+_DOCS = table(
+    "search_docs",
+    *[column(c, String) for c in ("node_id", "fuzzy", "exact_id", "exact_name")],
+    *[column(c, _TYPES.get(c, String)) for c in _RANKING],
+)
+_PG_MATCH = {
+    "all": "search_docs.document @@ to_tsquery('simple', :q_all)",
+    "title": "search_docs.document @@ to_tsquery('simple', :q_title)",
+    "meta": "search_docs.document @@ to_tsquery('simple', :q_meta)",
+}
+_PG_EXACT = "search_docs.exact_id = :exact OR search_docs.exact_name = :exact"
+_SQLITE_IN_FTS = "search_docs.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH "
+_SQLITE_MATCH = {
+    "all": _SQLITE_IN_FTS + ":q_all)",
+    "title": _SQLITE_IN_FTS + ":q_title)",
+    "meta": _SQLITE_IN_FTS + ":q_meta)",
+}
+_SQLITE_EXACT = (
+    "search_docs.rowid IN (SELECT e.rowid FROM search_docs AS e WHERE e.exact_id = :exact OR e.exact_name = :exact)"
+)
+_SQLITE_FUZZY = "search_docs.rowid IN (SELECT rowid FROM search_fuzzy WHERE search_fuzzy MATCH :fuzzy_q)"
 
+_PG_LOCK = text(
+    "SELECT pg_advisory_xact_lock(k) FROM"
+    " (SELECT DISTINCT hashtext('search:' || id) AS k FROM unnest(CAST(:ids AS text[])) AS id ORDER BY k) AS keys"
+)
 _WORD = re.compile(r"[^\W_]+")
 MAX_WORDS, MAX_WORD_LENGTH = 8, 40
 # Typo fallback: how much of the query must be found, as pg_trgm word similarity (PostgreSQL) or as the share of
@@ -70,7 +99,6 @@ MAX_WORDS, MAX_WORD_LENGTH = 8, 40
 PG_SIMILARITY, SQLITE_TRIGRAM_SHARE = 0.4, 0.4
 MAX_TRIGRAMS = 48
 ANY_OS = "OS Independent"
-HIDDEN_NODE = ("banned", "deleted")
 
 
 def query_words(text_: str) -> list[str]:
@@ -91,102 +119,97 @@ def _trigrams(words: Sequence[str]) -> list[str]:
     return list(found)[:MAX_TRIGRAMS]
 
 
-def _rating() -> ColumnElement[Any]:
-    return func.coalesce(Node.total_star * 1.0 / func.nullif(Node.total_review, 0), 0)
-
-
 def _json_list_has_any(col: Any, values: Sequence[str]) -> ColumnElement[bool]:
-    # Lists are JSON text on both databases; a node that declares nothing supports everything.
-    as_text = cast(col, String)
-    return or_(as_text == "[]", *[as_text.like(f'%"{v}"%', escape="\\") for v in _escape_like_all(values)])
+    # The lists are JSON text; a node that declares nothing supports everything.
+    escaped = [v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for v in values]
+    return or_(col == "[]", *[col.like(f'%"{v}"%', escape="\\") for v in escaped])
 
 
-def _escape_like_all(values: Sequence[str]) -> list[str]:
-    return [v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for v in values]
+def _shown() -> ColumnElement[bool]:
+    """The visibility rule, kept per node by the triggers: not banned or deleted, publisher not banned, and an
+    installable version that is not deprecated."""
+    return _DOCS.c.shown == true()
 
 
-def visible() -> ColumnElement[bool]:
-    """A node anyone may find: not banned or deleted, its publisher not banned, and an installable version."""
-    # An alias, so that a query over versions can use this condition without its exists() correlating them away.
-    version = aliased(NodeVersion)
-    return and_(
-        Node.status.not_in(HIDDEN_NODE),
-        Node.publisher_id.not_in(select(Publisher.id).where(Publisher.status == "banned")),
-        exists().where(version.node_id == Node.id, version.status.in_(INSTALLABLE), version.deprecated.is_(False)),
-    )
+class _Sql:
+    """The dialect's full-text conditions. PostgreSQL tests each document's own columns; SQLite asks its FTS5
+    tables (and the exact-match indexes) for rowids, so that ranking reads only the ranking index."""
 
-
-def _filtered(f: SearchFilters) -> Select[Any]:
-    stmt = select(Node.id).where(visible())
-    if f.supported_os:
-        stmt = stmt.where(_json_list_has_any(Node.supported_os, [*f.supported_os, ANY_OS]))
-    if f.supported_accelerators:
-        stmt = stmt.where(_json_list_has_any(Node.supported_accelerators, f.supported_accelerators))
-    if f.repository_url:
-        stmt = stmt.where(func.lower(Node.repository_url).contains(f.repository_url.lower(), autoescape=True))
-    if f.comfy_node:
-        stmt = stmt.where(
-            exists()
-            .where(
-                NodeVersion.node_id == Node.id,
-                NodeVersion.status.in_(INSTALLABLE),
-                ComfyNode.node_version_id == NodeVersion.id,
-                func.lower(ComfyNode.name).contains(f.comfy_node.lower(), autoescape=True),
-            )
-            .correlate(Node)
-        )
-    return stmt
-
-
-class _Matcher:
-    """The dialect's full-text conditions for a list of query words."""
-
-    def __init__(self, dialect: str, words: Sequence[str]) -> None:
+    def __init__(self, dialect: str) -> None:
         self.pg = dialect == "postgresql"
-        self.words = words
 
-    def _match(self, scope: str, name: str) -> TextClause:
+    def filtered(self, f: SearchFilters) -> Select[Any]:
+        r = _DOCS.c
+        stmt = select(r.node_id).where(_shown())
+        if f.supported_os:
+            stmt = stmt.where(_json_list_has_any(r.supported_os, [*f.supported_os, ANY_OS]))
+        if f.supported_accelerators:
+            stmt = stmt.where(_json_list_has_any(r.supported_accelerators, f.supported_accelerators))
+        if f.repository_url:
+            needle = f.repository_url.lower()
+            stmt = stmt.where(
+                r.node_id.in_(select(Node.id).where(func.lower(Node.repository_url).contains(needle, autoescape=True)))
+            )
+        if f.comfy_node:
+            providing = (
+                select(NodeVersion.node_id)
+                .join(ComfyNode, ComfyNode.node_version_id == NodeVersion.id)
+                .where(
+                    NodeVersion.status.in_(INSTALLABLE),
+                    func.lower(ComfyNode.name).contains(f.comfy_node.lower(), autoescape=True),
+                )
+            )
+            stmt = stmt.where(r.node_id.in_(providing))
+        return stmt
+
+    def match(self, words: Sequence[str], scope: str) -> TextClause:
+        """Every word anywhere (`all`), in the id or name (`title`), or in those, the tags or the publisher (`meta`).
+        Whole words, but the last may be the start of one, as a query typed so far is (Algolia's `prefixLast`); a
+        prefix of a common word costs far more than the word."""
+        last = len(words) - 1
         if self.pg:
             weights = {"all": "", "title": "A", "meta": "AB"}[scope]
-            query = " & ".join(f"'{w}':*{weights}" for w in self.words)
-            return text(f"search_docs.document @@ to_tsquery('simple', :{name})").bindparams(**{name: query})
-        columns = {"all": "", "title": "{title} : ", "meta": "{title tags publisher} : "}[scope]
-        query = columns + "(" + " AND ".join(f'"{w}"*' for w in self.words) + ")"
-        sql = f"search_docs.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :{name})"  # noqa: S608
-        return text(sql).bindparams(**{name: query})
-
-    def strict(self) -> tuple[ColumnElement[bool] | TextClause, list[Any]]:
-        """Every word found, as a word or a word's start; ordered by tier."""
-        contains = func.strpos if self.pg else func.instr
-        exact = contains(_docs.c.exact, " " + "".join(self.words) + " ") > 0
-        tier = case(
-            (exact, 4),
-            (self._match("title", "q_title"), 3),
-            (self._match("meta", "q_meta"), 2),
-            else_=1,
-        )
-        return self._match("all", "q_all"), [tier.desc()]
-
-    def fuzzy(self) -> tuple[ColumnElement[bool] | TextClause, list[Any]]:
-        """Close enough to the id, name, tags or publisher; ordered by closeness in steps of a tenth."""
-        if self.pg:
-            phrase = " ".join(self.words)
-            score: ColumnElement[Any] = func.word_similarity(phrase, _docs.c.fuzzy)
-            condition: ColumnElement[bool] | TextClause = text("search_docs.fuzzy %> :fuzzy_q").bindparams(
-                fuzzy_q=phrase
+            labels = [("*" if i == last else "") + weights for i in range(len(words))]
+            query = " & ".join(
+                f"'{w}'" + (f":{label}" if label else "") for w, label in zip(words, labels, strict=True)
             )
         else:
-            grams = _trigrams(self.words)
+            columns = {"all": "", "title": "{title} : ", "meta": "{title tags publisher} : "}[scope]
+            terms = [f'"{w}"' + ("*" if i == last else "") for i, w in enumerate(words)]
+            query = columns + "(" + " AND ".join(terms) + ")"
+        return text((_PG_MATCH if self.pg else _SQLITE_MATCH)[scope]).bindparams(**{f"q_{scope}": query})
+
+    def exact(self, words: Sequence[str]) -> TextClause:
+        """The id or the name, every separator removed, is the query."""
+        return text(_PG_EXACT if self.pg else _SQLITE_EXACT).bindparams(exact="".join(words))
+
+    def strict(self, words: Sequence[str]) -> tuple[TextClause, list[Any]]:
+        """Every word found; in tiers: exact id or name, all in the id or name, in those or the tags or publisher,
+        anywhere (the description too)."""
+        tier = case(
+            (self.exact(words), 4),
+            (self.match(words, "title"), 3),
+            (self.match(words, "meta"), 2),
+            else_=1,
+        )
+        return self.match(words, "all"), [tier.desc()]
+
+    def fuzzy(self, stmt: Select[Any], words: Sequence[str]) -> tuple[Select[Any], list[Any]]:
+        """Close enough to the id, name, tags or publisher; ordered by closeness in steps of a tenth."""
+        if self.pg:
+            phrase = " ".join(words)
+            stmt = stmt.where(text("search_docs.fuzzy %> :fuzzy_q").bindparams(fuzzy_q=phrase))
+            score: ColumnElement[Any] = func.word_similarity(phrase, _DOCS.c.fuzzy)
+        else:
+            grams = _trigrams(words)
             # min(instr(...), 1): SQLite's scalar min, 1 when the trigram is there, 0 when not.
             hits: ColumnElement[Any] = literal(0)
             for gram in grams:
-                hits = hits + func.min(func.instr(_docs.c.fuzzy, gram), 1)
+                hits = hits + func.min(func.instr(_DOCS.c.fuzzy, gram), 1)
             score = hits * 1.0 / len(grams)
-            candidates = text(
-                "search_docs.rowid IN (SELECT rowid FROM search_fuzzy WHERE search_fuzzy MATCH :fuzzy_q)"
-            ).bindparams(fuzzy_q=" OR ".join(f'"{g}"' for g in grams))
-            condition = and_(candidates, score >= SQLITE_TRIGRAM_SHARE)
-        return condition, [func.round(score * 10).desc()]
+            candidates = text(_SQLITE_FUZZY).bindparams(fuzzy_q=" OR ".join(f'"{g}"' for g in grams))
+            stmt = stmt.where(candidates, score >= SQLITE_TRIGRAM_SHARE)
+        return stmt, [func.round(score * 10).desc()]
 
 
 class Search:
@@ -197,56 +220,61 @@ class Search:
     def _pg(self) -> bool:
         return self.s.get_bind().dialect.name == "postgresql"
 
+    @property
+    def _sql(self) -> _Sql:
+        return _Sql(self.s.get_bind().dialect.name)
+
     # -- search ----------------------------------------------------------------------------------------------
     def find(self, query: str, f: SearchFilters, page: int, limit: int) -> tuple[list[str], int]:
         """One page of visible node ids, best first, and the number of matches. Typo-tolerant matching is the
         fallback when no node has every word."""
+        sql = self._sql
         words = query_words(query)
-        base = _filtered(f)
+        base = sql.filtered(f)
         if not words:
-            return self._page(base, [], page, limit)
-        matcher = _Matcher(self.s.get_bind().dialect.name, words)
-        base = base.join(_docs, _docs.c.node_id == Node.id)
-        condition, order = matcher.strict()
-        ids, total = self._page(base.where(condition), order, page, limit)
+            return self._page(sql, base, [], page, limit)
+        condition, order = sql.strict(words)
+        ids, total = self._page(sql, base.where(condition), order, page, limit)
         if total:
             return ids, total
-        if self._pg:
-            self.s.execute(
-                text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"), {"t": str(PG_SIMILARITY)}
-            )
-        condition, order = matcher.fuzzy()
-        return self._page(base.where(condition), order, page, limit)
+        if sql.pg:
+            # Transaction-local: the similarity threshold of `%>`, and the trigram index rather than a scan (the
+            # planner does not know how costly similarity is per row, and would scan a small table).
+            for name, value in (("pg_trgm.word_similarity_threshold", str(PG_SIMILARITY)), ("enable_seqscan", "off")):
+                self.s.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+        stmt, order = sql.fuzzy(base, words)
+        return self._page(sql, stmt, order, page, limit)
 
-    def _page(self, stmt: Select[Any], order: list[Any], page: int, limit: int) -> tuple[list[str], int]:
-        ranked = stmt.add_columns(func.count().over().label("total")).order_by(
-            *order, Node.total_install.desc(), _rating().desc(), Node.id
-        )
-        rows = self.s.execute(ranked.offset((page - 1) * limit).limit(limit)).all()
-        if rows:
-            return [r[0] for r in rows], int(rows[0][1])
-        if page == 1:
-            return [], 0
-        return [], int(self.s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    def _page(self, sql: _Sql, stmt: Select[Any], order: list[Any], page: int, limit: int) -> tuple[list[str], int]:
+        """The count, then the page: two queries, but neither materialises every match (a window count would, and
+        the page's top-N sort, or on SQLite an index in ranking order, stops early)."""
+        total = int(self.s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+        if not total or (page - 1) * limit >= total:
+            return [], total
+        r = _DOCS.c
+        ranked = stmt.order_by(*order, r.downloads.desc(), r.rating.desc(), r.node_id)
+        return list(self.s.scalars(ranked.offset((page - 1) * limit).limit(limit))), total
 
     # -- what the indexer reads --------------------------------------------------------------------------------
     def visible_ids(self, node_ids: Collection[str]) -> set[str]:
+        """Of these nodes, those anyone may find."""
         if not node_ids:
             return set()
-        return set(self.s.scalars(select(Node.id).where(Node.id.in_(list(node_ids)), visible())).all())
+        stmt = select(_DOCS.c.node_id).where(_DOCS.c.node_id.in_(list(node_ids)), _shown())
+        return set(self.s.scalars(stmt).all())
 
     def searchable_ids(self) -> list[str]:
-        """Visible nodes that have a search document: what the database index can find."""
-        stmt = select(Node.id).join(_docs, _docs.c.node_id == Node.id).where(visible()).order_by(Node.id)
-        return list(self.s.scalars(stmt).all())
+        """Every node the database index can find."""
+        return list(self.s.scalars(select(_DOCS.c.node_id).where(_shown()).order_by(_DOCS.c.node_id)))
 
     def visible_version_ids(self, version_ids: Collection[str]) -> set[str]:
+        """Of these versions, the installable ones of nodes anyone may find."""
         if not version_ids:
             return set()
         stmt = (
             select(NodeVersion.id)
-            .join(Node, Node.id == NodeVersion.node_id)
-            .where(NodeVersion.id.in_(list(version_ids)), NodeVersion.status.in_(INSTALLABLE), visible())
+            .join(_DOCS, _DOCS.c.node_id == NodeVersion.node_id)
+            .where(NodeVersion.id.in_(list(version_ids)), NodeVersion.status.in_(INSTALLABLE), _shown())
         )
         return set(self.s.scalars(stmt).all())
 
@@ -287,13 +315,15 @@ class Search:
         return int(self.s.scalar(stmt) or 0)
 
     def lock_nodes(self, node_ids: Collection[str]) -> None:
-        """Serialise index writes per node until commit, so that two handlers cannot send an older state after a
-        newer one. PostgreSQL takes transaction advisory locks (in a fixed order, so no deadlock); on SQLite the
-        caller's first write already holds the database's only write lock."""
-        if not self._pg:
+        """Serialise index writes per node until commit, so that two writers cannot send an older state after a
+        newer one. PostgreSQL: transaction advisory locks, taken in key order so that two writers cannot deadlock.
+        SQLite: its one write lock, taken now by a write that changes nothing."""
+        if not node_ids:
             return
-        for node_id in sorted(set(node_ids)):
-            self.s.execute(text("SELECT pg_advisory_xact_lock(hashtext('search:' || :id))"), {"id": node_id})
+        if self._pg:
+            self.s.execute(_PG_LOCK, {"ids": sorted(set(node_ids))})
+        else:
+            self.s.execute(update(search_cursors).where(false()).values(value=search_cursors.c.value))
 
     # -- the indexer's bookkeeping -----------------------------------------------------------------------------
     def mark_indexed(self, downloads: dict[str, int]) -> None:
@@ -318,12 +348,12 @@ class Search:
 
     def stale_downloads(self, limit: int) -> list[str]:
         """Visible nodes whose download count changed since it was last sent, or that were never sent."""
-        sent = search_sync.c.indexed_downloads
+        r, sent = _DOCS.c, search_sync.c.indexed_downloads
         stmt = (
-            select(Node.id)
-            .outerjoin(search_sync, search_sync.c.node_id == Node.id)
-            .where(visible(), or_(sent.is_(None), sent != Node.total_install))
-            .order_by(Node.id)
+            select(r.node_id)
+            .outerjoin(search_sync, search_sync.c.node_id == r.node_id)
+            .where(_shown(), or_(sent.is_(None), sent != r.downloads))
+            .order_by(r.node_id)
             .limit(limit)
         )
         return list(self.s.scalars(stmt).all())
@@ -353,7 +383,7 @@ class Search:
     def fill_missing_docs(self) -> int:
         """Give every node without a search document one (after a table rebuild dropped the triggers' work): a
         no-op write to the indexed columns makes the triggers compute it. Returns how many were missing."""
-        missing = select(Node.id).where(~exists().where(_docs.c.node_id == Node.id))
+        missing = select(Node.id).where(Node.id.not_in(select(_DOCS.c.node_id)))
         ids = list(self.s.scalars(missing).all())
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]

@@ -1,0 +1,141 @@
+"""Entry points of the indexer function: `indexer` (Pub/Sub push on registry-events, a CloudEvent) and
+`indexer_reindex` (Cloud Scheduler: the full reindex, or the download-count sync with `?mode=downloads`).
+
+Only IAM protects `indexer_reindex`: it is deployed private, and only the scheduler's service account may invoke
+it, as the registry's scheduled jobs are."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import functions_framework
+from cloudevents.http import CloudEvent
+from flask import Request, Response
+
+from functions.indexer import reindex as full
+from functions.indexer import usecases
+from shared.bootstrap import get_container
+from shared.errors import InvalidInput
+from shared.http import params
+from shared.http.errors import to_response
+from shared.http.responses import json_response
+
+log = logging.getLogger(__name__)
+
+
+class MalformedMessage(ValueError):
+    """A message that can never be applied: acknowledged and logged, never retried."""
+
+
+def parse_event(data: bytes, attributes: Mapping[str, str]) -> usecases.Event:
+    """Our outbox body (`{id, type, payload, created_at}`); the attributes win for the id and type."""
+    try:
+        body = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedMessage(f"the message body is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise MalformedMessage("the message body is not a JSON object")
+    event_id = attributes.get("event_id") or body.get("id")
+    event_type = attributes.get("event_type") or body.get("type")
+    payload = body.get("payload", {})
+    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str) or not event_type:
+        raise MalformedMessage("the message names no event id or type")
+    if not isinstance(payload, dict):
+        raise MalformedMessage("the event payload is not a JSON object")
+    return usecases.Event(event_id[:256], event_type, payload)
+
+
+def push_message(envelope: Any) -> tuple[bytes, dict[str, str]]:
+    """The data and attributes of a Pub/Sub push (`{"message": {"data": <base64>, "attributes": {...}}, ...}`)."""
+    message = envelope.get("message") if isinstance(envelope, dict) else None
+    if not isinstance(message, dict):
+        raise MalformedMessage("not a Pub/Sub push: no message")
+    try:
+        data = base64.b64decode(message.get("data") or "", validate=True)
+    except (binascii.Error, TypeError, ValueError) as exc:
+        raise MalformedMessage(f"the message data is not base64: {exc}") from exc
+    raw = message.get("attributes") or {}
+    if not isinstance(raw, dict):
+        raise MalformedMessage("the message attributes are not an object")
+    return data, {str(k): str(v) for k, v in raw.items()}
+
+
+def handle_message(data: bytes, attributes: Mapping[str, str]) -> str:
+    """Apply one registry event; what happened (`applied`, `duplicate`, `ignored`, `reindexed`, `malformed`).
+    The local stack calls this for every in-process message; failures other than a malformed message raise, so
+    that the message is delivered again."""
+    try:
+        event = parse_event(data, attributes)
+    except MalformedMessage as exc:
+        log.error("indexer: dropping a malformed message (%s): %s", dict(attributes), exc)
+        return "malformed"
+    c = get_container()
+    if event.type == usecases.REINDEX_REQUESTED:
+        return _requested_reindex(event)
+    return usecases.apply_event(c.uow, c.search, event)
+
+
+def _requested_reindex(event: usecases.Event) -> str:
+    """`POST /nodes/reindex` queued this: resume or start a reindex within the time budget; the scheduled run
+    finishes whatever is left."""
+    c = get_container()
+    if not usecases.first_time(c.uow, event):
+        return "duplicate"
+    batch = event.payload.get("max_batch")
+    age = event.payload.get("min_age_seconds")
+    result = full.reindex(
+        c.uow,
+        c.search,
+        batch=batch if isinstance(batch, int) and batch > 0 else c.settings.search_reindex_batch,
+        resume=True,
+        min_age=timedelta(seconds=age) if isinstance(age, int | float) and age > 0 else None,
+        budget_seconds=c.settings.search_requested_reindex_budget_seconds,
+    )
+    log.info("indexer: requested reindex %s: %s", event.id, result)
+    return "reindexed"
+
+
+@functions_framework.cloud_event
+def indexer(cloud_event: CloudEvent) -> None:
+    try:
+        data, attributes = push_message(cloud_event.data)
+    except MalformedMessage as exc:
+        log.error("indexer: dropping a malformed push (%s): %s", cloud_event.get("id"), exc)
+        return
+    handle_message(data, attributes)
+
+
+@functions_framework.http
+def indexer_reindex(request: Request) -> Response:
+    """`mode=full` (default): the full reindex, resuming an unfinished one unless `resume=false`; `batch` nodes
+    at a time. `mode=downloads`: send the records whose download count changed, `batch` at most."""
+    try:
+        return json_response(_run_job(request))
+    except Exception as exc:  # noqa: BLE001 - mapped to a status like every other error
+        return to_response(exc)
+
+
+def _run_job(request: Request) -> dict[str, Any]:
+    c = get_container()
+    mode = request.args.get("mode", "full")
+    if mode == "downloads":
+        limit = params.integer(
+            request.args, "batch", c.settings.search_sync_batch, minimum=1, maximum=100_000, clamp=False
+        )
+        return {"mode": mode, "sent": usecases.sync_downloads(c.uow, c.search, limit)}
+    if mode != "full":
+        raise InvalidInput(f"mode must be full or downloads, got {mode!r}", code="invalid_mode")
+    batch = params.integer(
+        request.args, "batch", c.settings.search_reindex_batch, minimum=1, maximum=10_000, clamp=False
+    )
+    resume = params.boolean(request.args, "resume", True)
+    result = full.reindex(
+        c.uow, c.search, batch=batch, resume=bool(resume), budget_seconds=c.settings.search_reindex_budget_seconds
+    )
+    return {"mode": mode, **result.__dict__}
