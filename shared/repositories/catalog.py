@@ -149,8 +149,9 @@ class Versions:
         stmt = select(NodeVersion).where(NodeVersion.storage_path == path)
         return self.s.scalar(stmt.with_for_update() if lock else stmt)
 
-    def to_scan(self, *, created_before: datetime | None, statuses: Sequence[str], after_id: str,
-                limit: int) -> Sequence[NodeVersion]:
+    def to_scan(
+        self, *, created_before: datetime | None, statuses: Sequence[str], after_id: str, limit: int
+    ) -> Sequence[NodeVersion]:
         """Versions in the given statuses (and older than a time, if given), in id order after a cursor."""
         stmt = select(NodeVersion).where(NodeVersion.status.in_(statuses), NodeVersion.id > after_id)
         if created_before is not None:
