@@ -118,15 +118,19 @@ class Nodes:
         return stmt
 
     def page(self, f: NodeFilter, page: int, limit: int) -> tuple[Sequence[Node], int]:
-        stmt = self._filtered(f)
-        total = int(self.s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+        # Count and page over ids alone (no eager join to publishers), then load just that page's rows.
+        ids_stmt = self._filtered(f).with_only_columns(Node.id)
+        total = int(self.s.scalar(ids_stmt.with_only_columns(func.count(Node.id))) or 0)
         order: list[Any] = []
         for name, desc in f.sort:
             column = SORTABLE[name]
             order.append(column.desc() if desc else column.asc())
         order.append(Node.id.asc())  # a total order keeps pages stable while clients walk them
-        rows = self.s.scalars(stmt.order_by(*order).offset((page - 1) * limit).limit(limit)).unique().all()
-        return rows, total
+        ids = list(self.s.scalars(ids_stmt.order_by(*order).offset((page - 1) * limit).limit(limit)).all())
+        if not ids:
+            return [], total
+        found = {n.id: n for n in self.s.scalars(select(Node).where(Node.id.in_(ids))).unique().all()}
+        return [found[i] for i in ids if i in found], total
 
     def count_download(self, node_id: str) -> None:
         self.s.execute(update(Node).where(Node.id == node_id).values(total_install=Node.total_install + 1))
