@@ -39,3 +39,17 @@ def registry_outbox_sweep(request: Request) -> Response:
 
     c = get_container()
     return json_response({"sent": outbox.sweep(c.sessions, c.publisher)})
+
+
+@functions_framework.errorhandler(404)  # type: ignore[untyped-decorator]  # the package ships no types for it
+def unrouted(error: Exception) -> Response:
+    """functions-framework's catch-all rule misses some paths (a segment holding a line feed): the registry answers
+    them like any other path, in JSON, instead of Flask's HTML 404 page."""
+    from flask import current_app, request
+
+    if current_app.name == "registry":
+        return _api().dispatch(request)
+    from shared.http.errors import body
+    from shared.http.responses import json_response
+
+    return json_response(body("not_found", f"No route for {request.method} {request.path}"), 404)

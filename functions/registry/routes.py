@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from functions.registry.handlers import (
     ci,
     comfy_nodes,
@@ -15,6 +17,7 @@ from functions.registry.handlers import (
     scans,
     search,
 )
+from functions.registry.handlers.guard import guarded
 from shared.http.router import Route, Router
 
 CORE = [
@@ -85,4 +88,5 @@ ROUTES = [
     *scans.ROUTES,
 ]
 
-router = Router(ROUTES)
+# Every handler behind the same input guard (no NUL characters: PostgreSQL text cannot hold them).
+router = Router([replace(r, handler=guarded(r.handler)) for r in ROUTES])

@@ -8,6 +8,7 @@ from flask import Request, Response
 
 from functions.registry import serializers
 from functions.registry.handlers.common import caller, container
+from functions.registry.handlers.reads import page_args
 from functions.registry.schemas_admin import AdminNodeIn, ModerationIn, VersionStatusIn
 from functions.registry.usecases import moderation
 from shared import wire
@@ -81,8 +82,7 @@ def _entry(e: AuditEntry) -> dict[str, Any]:
 def audit_log(request: Request) -> Response:
     identity = caller(request)
     args = request.args
-    page = params.integer(args, "page", 1, minimum=1)
-    limit = params.integer(args, "limit", 10, minimum=1, maximum=container().settings.max_page_size)
+    page, limit = page_args(args)
     f = AuditFilter(
         action=args.get("action") or None,
         target_type=args.get("target_type") or None,

@@ -28,10 +28,15 @@ _ANY_OS = "OS Independent"
 MAX_PAGE = 1_000_000  # far past any real listing; keeps OFFSET within what the databases accept
 
 
-def page_args(args: MultiDict[str, str], size_name: str = "limit") -> tuple[int, int]:
+def page_number(args: MultiDict[str, str]) -> int:
     page = params.integer(args, "page", 1, minimum=1)  # below 1 means 1, as the old service did
     if page > MAX_PAGE:
         raise InvalidInput(f"Invalid page: {page}. The maximum allowed is {MAX_PAGE}.")
+    return page
+
+
+def page_args(args: MultiDict[str, str], size_name: str = "limit") -> tuple[int, int]:
+    page = page_number(args)
     limit = params.integer(args, size_name, 10, minimum=1, maximum=container().settings.max_page_size)
     return page, limit
 
@@ -124,7 +129,7 @@ def install(request: Request, node_id: str) -> Response:
 
 
 def list_all_versions(request: Request) -> Response:
-    page = params.integer(request.args, "page", 1, minimum=1)
+    page = page_number(request.args)
     size = params.integer(request.args, "pageSize", 10, minimum=1, maximum=100, clamp=False)
     with_reason = params.boolean(request.args, "include_status_reason", False) or False
     result = reads.list_all_versions(

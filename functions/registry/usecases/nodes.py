@@ -13,6 +13,7 @@ from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.settings import Settings
 from shared.uow import UnitOfWork
 
+MAX_KEY = 200  # nodes.comfyui_low_key and comfyui_high_key
 # wire field -> column; lists and strings alike.
 FIELDS = {
     "name": "name",
@@ -41,7 +42,10 @@ def apply(node: Node, body: NodeIn, *, skip_empty: bool) -> bool:
         if getattr(node, column) != value:
             setattr(node, column, value)
             changed = True
-    node.comfyui_low_key, node.comfyui_high_key = versions.specifier_bounds(node.supported_comfyui_version)
+    low, high = versions.specifier_bounds(node.supported_comfyui_version)
+    if max(len(low or ""), len(high or "")) > MAX_KEY:
+        low = high = None  # a claim too long to index filters nothing, like one we cannot read
+    node.comfyui_low_key, node.comfyui_high_key = low, high
     return changed
 
 

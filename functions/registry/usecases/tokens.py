@@ -12,7 +12,7 @@ from shared.auth import secrets
 from shared.auth.identity import Identity
 from shared.db.models import PersonalAccessToken
 from shared.db.types import utcnow
-from shared.errors import InvalidInput, NotFound
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.uow import UnitOfWork
 
 PREFIX = "cpat_"
@@ -86,5 +86,9 @@ def authenticate(uow: UnitOfWork, value: str, publisher_id: str, node_id: str) -
         raise InvalidInput("Personal access token has expired", code="token_expired")
     if row.node_ids and node_id not in row.node_ids:
         raise InvalidInput("Personal access token is not valid for this node", code="token_scope")
+    # A banned person's tokens stop working with the rest of their access, as every login of theirs does.
+    creator = uow.users.get(row.created_by) if row.created_by else None
+    if creator is not None and creator.status == "banned":
+        raise Forbidden("user/publisher is banned", code="user_banned")
     row.last_used_at = utcnow()
     return row

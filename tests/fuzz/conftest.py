@@ -1,0 +1,72 @@
+"""A seeded registry per database for the fuzz run (FUZZ_DATABASES, by default `sqlite,postgresql`): a fresh
+database, the registry function's WSGI app as functions-framework builds it, and the credentials of every kind the
+document declares (Firebase, CI key, Google service-account token)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from local.events import deliver_finalized
+from shared.adapters.inprocess_publisher import InProcessPublisher
+from shared.bootstrap import Container, set_container
+from tests.conftest import make_settings
+from tests.fuzz import seed
+from tests.registry.oidc_support import GoogleCerts, ServiceAuth, install
+from tests.support import RegistryClient
+
+DATABASES = os.environ.get("FUZZ_DATABASES", "sqlite,postgresql").split(",")
+
+
+@dataclass
+class FuzzStack:
+    api: RegistryClient
+    service: ServiceAuth
+    known: seed.Known
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def fuzz_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        database = tmp_path_factory.mktemp("fuzz-db") / "registry.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), database)
+        yield f"sqlite:///{database}"
+        return
+    server, template = request.getfixturevalue("postgres_server"), request.getfixturevalue("pg_template")
+    if server is None:
+        pytest.skip("PostgreSQL is not available here (see the reason printed at the start)")
+    name = f"fuzz_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def fuzz_stack(
+    fuzz_database: str, tmp_path_factory: pytest.TempPathFactory, registry_app: object
+) -> Iterator[FuzzStack]:
+    folder = tmp_path_factory.mktemp("fuzz")
+    settings = make_settings(fuzz_database, folder / "data", CI_UPLOAD_KEY_DIGESTS=seed.ci_key_digest())
+    container = Container(settings, publisher=InProcessPublisher())
+    container.blobs.on_finalized(deliver_finalized)  # type: ignore[attr-defined]
+    set_container(container)
+    try:
+        with GoogleCerts() as google:
+            service = install(container, google)
+            api = RegistryClient(registry_app.test_client(), container)  # type: ignore[attr-defined]
+            yield FuzzStack(api, service, seed.seed(api))
+    finally:
+        set_container(None)
+        container.engine.dispose()
