@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -57,11 +58,29 @@ def scan_stored(
         if not _scannable(row, rescan):
             return Result("unchanged", row.status)
     try:
-        with blobs.open_read(path) as handle:
-            report: ScanReport | None = scan_archive(handle, limits)
+        local = _fetch(blobs, path, limits.max_archive_bytes + 1)
     except FileNotFoundError:
-        report = None
+        return _record(uow, path, event_id, None, rescan=rescan)
+    # A store failure above raises, so the event is delivered again; only the archive itself is judged here.
+    with local:
+        report = scan_archive(local, limits)
     return _record(uow, path, event_id, report, rescan=rescan)
+
+
+def _fetch(blobs: BlobStore, path: str, cap: int) -> tempfile.SpooledTemporaryFile[bytes]:
+    """A local copy of at most `cap` bytes (one past the archive limit, so the engine still sees it is too big)."""
+    local: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
+    try:
+        with blobs.open_read(path) as handle:
+            remaining = cap
+            while remaining > 0 and (chunk := handle.read(min(remaining, 1 << 20))):
+                local.write(chunk)
+                remaining -= len(chunk)
+    except BaseException:
+        local.close()
+        raise
+    local.seek(0)
+    return local
 
 
 def _scannable(row: NodeVersion, rescan: bool) -> bool:

@@ -41,7 +41,9 @@ def _sweep(request: Request) -> Response:
         c.uow,
         c.blobs,
         apply.limits_from(c.settings),
-        older_than_minutes=integer(request.args, "older_than_minutes", c.settings.scan_pending_minutes, minimum=1),
+        older_than_minutes=integer(
+            request.args, "older_than_minutes", c.settings.scan_pending_minutes, minimum=1, maximum=5_256_000
+        ),
         rescan_all=boolean(request.args, "all", False) or False,
         max_versions=integer(request.args, "max_versions", 10_000, minimum=1, maximum=100_000),
     )

@@ -155,3 +155,39 @@ def test_findings_are_shown_to_the_owner_and_admins_only(api: RegistryClient) ->
     # The public never sees the findings.
     public = api.get("/nodes/evil/versions/1.0.0").get_json()
     assert "findings" not in public and "scan_findings" not in public
+
+
+class BrokenStream:
+    """A store connection that drops after the first chunk."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.sent = data, False
+
+    def read(self, n: int = -1) -> bytes:
+        if self.sent:
+            raise ConnectionError("connection reset by the store")
+        self.sent = True
+        return self.data[:10]
+
+    def __enter__(self) -> BrokenStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_store_failure_mid_read_is_retried_not_judged(api: RegistryClient, scanner_app: Any) -> None:
+    token = api.owner_with_token()
+    api.publish("alice-pub", "my-node", "1.0.0", token, upload=False)
+    path = "alice-pub/my-node/1.0.0/node.zip"
+    archive = clean_pack("my-node", "1.0.0")
+    stored_without_event(api, path, archive)
+    blobs = api.container.blobs
+    real_open = blobs.open_read
+    blobs.open_read = lambda p: BrokenStream(archive)  # type: ignore[method-assign,assignment,return-value]
+    bucket = api.container.settings.uploads_bucket
+    assert finalize(scanner_app, bucket, path, event_id="evt-broken") == 500  # Eventarc will deliver it again
+    assert version(api, "my-node", "1.0.0").status == "pending"
+    blobs.open_read = real_open  # type: ignore[method-assign]
+    assert finalize(scanner_app, bucket, path, event_id="evt-broken") == 200
+    assert version(api, "my-node", "1.0.0").status == "active"
