@@ -79,6 +79,17 @@ def serve(target: str, source: Path, env: dict[str, str]) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+def wrk_missing() -> bool:
+    if shutil.which("wrk"):
+        return False
+    print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+    return True
+
+
+def bench_env(workdir: Path) -> dict[str, str]:
+    return {"APP_ENV": "local", "DATA_DIR": str(workdir), "LOCAL_SIGNING_KEY": "bench"}
+
+
 def wrk(url: str, seconds: int, connections: int) -> Result:
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
@@ -148,11 +159,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args(argv)
-    if not shutil.which("wrk"):
-        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+    if wrk_missing():
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    env = {"APP_ENV": "local", "DATA_DIR": str(workdir), "LOCAL_SIGNING_KEY": "bench"}
+    env = bench_env(workdir)
     with serve("hello", ROOT / "bench/hello/main.py", env) as hello:
         baseline = wrk(hello + "/", args.seconds, args.connections)
     print(

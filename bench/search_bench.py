@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.load import ROOT, Result, database, serve, wrk
+from bench.load import ROOT, Result, bench_env, database, serve, wrk, wrk_missing
 
 # What people type: a common word, two words, a typo (the trigram fallback), a filter, and no words at all.
 QUERIES: dict[str, dict[str, str | int]] = {
@@ -86,11 +86,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args(argv)
-    if not shutil.which("wrk"):
-        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+    if wrk_missing():
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
-    env = {"APP_ENV": "local", "DATA_DIR": str(workdir), "LOCAL_SIGNING_KEY": "bench", "SEARCH_BACKEND": "database"}
+    env = {**bench_env(workdir), "SEARCH_BACKEND": "database"}
     try:
         with serve("hello", ROOT / "bench/hello/main.py", env) as hello:
             baseline = wrk(hello + "/", args.seconds, args.connections)

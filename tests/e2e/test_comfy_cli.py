@@ -110,6 +110,22 @@ def envelope(result: ComfyResult) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def registry_install(comfy: ComfyCli, workspace: Path, node_id: str, version: str, cwd: Path) -> ComfyResult:
+    """`comfy --workspace W node registry-install ID --version V` into a fresh workspace."""
+    (workspace / "custom_nodes").mkdir(parents=True)
+    return comfy.run(
+        "--workspace",
+        str(workspace),
+        "node",
+        "registry-install",
+        node_id,
+        "--version",
+        version,
+        "--force-download",
+        cwd=cwd,
+    )
+
+
 def publish(comfy: ComfyCli, repo: Path, token: str) -> ComfyResult:
     return comfy.run("node", "publish", "--token", token, cwd=repo)
 
@@ -157,18 +173,7 @@ def test_publish_install_and_manager_reads(comfy: ComfyCli, served_stack: Served
 
     # 4. registry-install unpacks that archive into <workspace>/custom_nodes/<id>/
     workspace = tmp_path / "ComfyUI"
-    (workspace / "custom_nodes").mkdir(parents=True)
-    result = comfy.run(
-        "--workspace",
-        str(workspace),
-        "node",
-        "registry-install",
-        node_id,
-        "--version",
-        "1.0.0",
-        "--force-download",
-        cwd=tmp_path,
-    )
+    result = registry_install(comfy, workspace, node_id, "1.0.0", tmp_path)
     assert result.returncode == 0, result.describe()
     installed = tree_files(workspace / "custom_nodes" / node_id)
     assert sorted(installed) == sorted(source), result.describe()
@@ -294,16 +299,5 @@ def test_malicious_pack_is_flagged_and_cannot_be_installed(
     assert r.status_code == 403, r.text
 
     workspace = tmp_path / "ws-evil"
-    (workspace / "custom_nodes").mkdir(parents=True)
-    installed = comfy.run(
-        "--workspace",
-        str(workspace),
-        "node",
-        "registry-install",
-        node_id,
-        "--version",
-        "1.0.0",
-        "--force-download",
-        cwd=tmp_path,
-    )
+    installed = registry_install(comfy, workspace, node_id, "1.0.0", tmp_path)
     assert not (workspace / "custom_nodes" / node_id).exists(), installed.describe()
