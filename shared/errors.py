@@ -53,3 +53,17 @@ class Unavailable(AppError):
     def __init__(self, message: str, *, retry_after: int = 5, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+
+class BlobStoreUnavailable(Unavailable):
+    """The blob store, or the service that signs its URLs, cannot be reached: the BlobStore adapters turn their
+    vendor's failures into this, so use cases stay vendor-free."""
+
+    def __init__(
+        self,
+        message: str = "The upload storage is unavailable; try again shortly.",
+        *,
+        retry_after: int = 5,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, retry_after=retry_after, code=code)

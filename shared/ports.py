@@ -9,7 +9,10 @@ from typing import Any, BinaryIO, Protocol
 
 class BlobStore(Protocol):
     def signed_upload_url(self, path: str, content_type: str) -> str:
-        """A URL that accepts one PUT of `path` with exactly this content type, answering 200."""
+        """A URL that accepts one PUT of `path` with exactly this content type, answering 200.
+
+        Raises `shared.errors.BlobStoreUnavailable` when the store, or what signs for it, cannot be reached now:
+        adapters translate their vendor's failures, so callers handle one error."""
         ...
 
     def download_url(self, path: str) -> str:

@@ -9,6 +9,9 @@ import semver
 from shared.errors import InvalidInput
 
 _LOOSE = re.compile(r"^[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
+# sort_key pads major, minor and patch to this many digits: a longer number would sort out of order (and could
+# outgrow the 200-character sort_key column).
+MAX_NUMBER_DIGITS = 10
 
 # Short (database) status names.
 ACTIVE, PENDING, FLAGGED, BANNED, DELETED = "active", "pending", "flagged", "banned", "deleted"
@@ -26,13 +29,22 @@ def status_after_scan(flagged: bool) -> str:
 
 
 def normalize(raw: str) -> str:
-    """`1.0` -> `1.0.0`, `v2.1.3` -> `2.1.3`; anything that is not a version raises InvalidInput."""
+    """`1.0` -> `1.0.0`, `v2.1.3` -> `2.1.3`; anything that is not a version the registry can order raises
+    InvalidInput."""
     text = (raw or "").strip()
     match = _LOOSE.match(text)
     if not match or len(text) > 128:
         raise InvalidInput(f"Invalid semantic version: {raw!r}", code="invalid_version")
     major, minor, patch, rest = match.groups()
-    candidate = f"{int(major)}.{int(minor or 0)}.{int(patch or 0)}{rest}"
+    numbers = [str(int(n or 0)) for n in (major, minor, patch)]
+    # Counted after dropping leading zeros: `01.2.3` is `1.2.3`.
+    if any(len(n) > MAX_NUMBER_DIGITS for n in numbers):
+        raise InvalidInput(
+            f"Invalid semantic version {raw[:40]!r}: major, minor and patch may have at most "
+            f"{MAX_NUMBER_DIGITS} digits each",
+            code="invalid_version",
+        )
+    candidate = ".".join(numbers) + rest
     try:
         return str(semver.Version.parse(candidate))
     except ValueError as exc:

@@ -5,9 +5,16 @@ touches uploads does not pay for them on a cold start."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, BinaryIO
 from urllib.parse import quote
+
+from shared.errors import BlobStoreUnavailable
+
+log = logging.getLogger(__name__)
 
 _GCS = "https://storage.googleapis.com"
 # cloud-platform covers both the storage calls and IAM signBlob (used when signing remotely).
@@ -40,6 +47,10 @@ class GcsBlobStore:
 
     # -- the port --------------------------------------------------------------------------------
     def signed_upload_url(self, path: str, content_type: str) -> str:
+        with _unavailable_on_outage("signing an upload URL"):
+            return self._sign_upload(path, content_type)
+
+    def _sign_upload(self, path: str, content_type: str) -> str:
         signer = self._signing_credentials()
         kwargs: dict[str, Any] = {}
         if not _can_sign_locally(signer):
@@ -117,6 +128,21 @@ class GcsBlobStore:
             else:
                 self._client = storage.Client(project=self._project, credentials=self._signing_credentials())
         return self._client.bucket(self.bucket)
+
+
+@contextmanager
+def _unavailable_on_outage(operation: str) -> Iterator[None]:
+    """Turn the failures of Google's services (finding or refreshing credentials, IAM signBlob, the network) into
+    the port's BlobStoreUnavailable; anything else, such as a TypeError, is a bug and passes through."""
+    from google.api_core.exceptions import GoogleAPIError
+    from google.auth.exceptions import GoogleAuthError
+
+    try:
+        yield
+    # OSError covers the transport's own errors too (requests' exceptions derive from it).
+    except (GoogleAuthError, GoogleAPIError, OSError) as exc:
+        log.warning("blob store unavailable while %s: %s: %s", operation, type(exc).__name__, exc)
+        raise BlobStoreUnavailable() from exc
 
 
 def _can_sign_locally(credentials: Any) -> bool:

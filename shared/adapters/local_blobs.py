@@ -45,6 +45,7 @@ class LocalBlobStore:
 
     # -- the port --------------------------------------------------------------------------------
     def signed_upload_url(self, path: str, content_type: str) -> str:
+        # An HMAC computed in memory: unlike Cloud Storage's signing, nothing here can be unavailable.
         expires = int(time.time()) + self._ttl
         query = urlencode({"expires": expires, "ct": content_type, "sig": self._sign(path, expires, content_type)})
         return f"{self.base_url}{PREFIX}{quote(path)}?{query}"

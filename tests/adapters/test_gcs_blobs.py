@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,10 +28,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from gcp_storage_emulator.server import create_server
 from google.auth.credentials import AnonymousCredentials
 from google.auth.credentials import Credentials as BaseCredentials
+from google.auth.exceptions import DefaultCredentialsError, TransportError
 from google.cloud import storage
 from google.oauth2 import service_account
 
 from shared.adapters.gcs_blobs import GcsBlobStore
+from shared.errors import BlobStoreUnavailable
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -250,6 +253,72 @@ def test_credentials_without_a_key_sign_through_iam_sign_blob(
     assert _query(first)["X-Goog-Credential"].startswith(f"{SA_EMAIL}/")
     _verify_v4(first, "application/zip", key.public_key())
     _verify_v4(second, "application/zip", key.public_key())
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: connecting to it is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class _UnreachableMetadataCredentials(BaseCredentials):
+    """Token-only credentials whose metadata server does not answer; the refresh goes through the real transport."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        self.service_account_email = "default"
+
+    def refresh(self, request: Any) -> None:
+        request(url=self.url, method="GET", timeout=5)
+
+
+def test_an_unreachable_metadata_server_makes_signing_unavailable() -> None:
+    credentials = _UnreachableMetadataCredentials(f"http://127.0.0.1:{_closed_port()}/token")
+    store = GcsBlobStore(BUCKET, project=PROJECT, endpoint="127.0.0.1:9", credentials=credentials)
+
+    with pytest.raises(BlobStoreUnavailable) as caught:
+        store.signed_upload_url(PATH, "application/zip")
+
+    assert isinstance(caught.value.__cause__, TransportError)
+    assert caught.value.retry_after > 0
+
+
+def test_a_failing_iam_sign_blob_makes_signing_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: Any) -> str:
+        # What the library raises when signBlob answers anything but 200.
+        raise TransportError("Error calling the IAM signBytes API: 503 Service Unavailable")
+
+    monkeypatch.setattr("google.cloud.storage._signing._sign_message", refused)
+    store = GcsBlobStore(BUCKET, project=PROJECT, endpoint="127.0.0.1:9", credentials=_TokenOnlyCredentials())
+
+    with pytest.raises(BlobStoreUnavailable):
+        store.signed_upload_url(PATH, "application/zip")
+
+
+def test_credentials_that_cannot_be_found_make_signing_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    store = GcsBlobStore(BUCKET, project=PROJECT, endpoint="127.0.0.1:9")
+
+    with pytest.raises(BlobStoreUnavailable) as caught:
+        store.signed_upload_url(PATH, "application/zip")
+
+    assert isinstance(caught.value.__cause__, DefaultCredentialsError)
+
+
+def test_a_bug_while_signing_is_not_an_outage() -> None:
+    class Broken(_TokenOnlyCredentials):
+        def refresh(self, request: Any) -> None:
+            raise TypeError("refresh() got an unexpected keyword argument")
+
+    store = GcsBlobStore(BUCKET, project=PROJECT, endpoint="127.0.0.1:9", credentials=Broken())
+
+    with pytest.raises(TypeError):
+        store.signed_upload_url(PATH, "application/zip")
 
 
 def test_importing_the_adapter_does_not_import_the_sdk() -> None:

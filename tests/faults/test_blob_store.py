@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from shared.db.models import NodeVersion
+from shared.errors import BlobStoreUnavailable
 from shared.ports import BlobStore
 from tests.conftest import ROOT
 from tests.faults.support import changes, snapshot
@@ -26,6 +27,10 @@ class Flaky:
 
     def _check(self, operation: str) -> None:
         if operation in self.down:
+            # Signing fails as the adapters report an outage (they translate their vendor's errors); a read
+            # fails as the scanner sees it, with the transport's own error.
+            if operation == "sign":
+                raise BlobStoreUnavailable()
             raise ConnectionError(f"blob store unreachable ({operation})")
 
     def signed_upload_url(self, path: str, content_type: str) -> str:
@@ -61,7 +66,8 @@ def test_signing_failure_creates_nothing_and_the_retry_succeeds(api: RegistryCli
     before = snapshot(api.container)
     flaky.down.add("sign")
     r = api.post(url, json_body=body)
-    assert r.status_code == 500 and r.get_json() == {"error": "internal", "message": "Internal Server Error"}
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+    assert r.get_json() == {"error": "unavailable", "message": "The upload storage is unavailable; try again shortly."}
     # No node, version, event, token use or rate-limit spend: every table is as it was.
     assert not changes(before, snapshot(api.container))
     flaky.down.clear()

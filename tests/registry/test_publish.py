@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from shared.db.models import NodeVersion, OutboxEvent
+from shared.errors import BlobStoreUnavailable
 from tests.support import RegistryClient, clean_pack, zip_bytes
 
 
@@ -140,8 +142,13 @@ def test_version_of_another_node_cannot_be_edited_through_this_one(api: Registry
 
 
 class FailingBlobs:
+    """A blob store whose signing fails with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
     def signed_upload_url(self, path: str, content_type: str) -> str:
-        raise RuntimeError("signing service down")
+        raise self.error
 
     def download_url(self, path: str) -> str:
         return "http://example.invalid/" + path
@@ -153,11 +160,27 @@ class FailingBlobs:
         raise FileNotFoundError(path)
 
 
-def test_blob_store_failure_leaves_nothing_half_created(api: RegistryClient) -> None:
+@pytest.mark.parametrize(
+    ("error", "status", "body"),
+    [
+        # What the adapters raise when the store or its signer is down: retry later.
+        (
+            BlobStoreUnavailable(),
+            503,
+            {"error": "unavailable", "message": "The upload storage is unavailable; try again shortly."},
+        ),
+        # A bug is not an outage.
+        (TypeError("unexpected keyword"), 500, {"error": "internal", "message": "Internal Server Error"}),
+    ],
+)
+def test_blob_store_failure_leaves_nothing_half_created(
+    api: RegistryClient, error: Exception, status: int, body: dict[str, str]
+) -> None:
     token = api.owner_with_token()
-    api.container.__dict__["blobs"] = FailingBlobs()
+    api.container.__dict__["blobs"] = FailingBlobs(error)
     r = api.post("/publishers/alice-pub/nodes/my-node/versions", json_body=api.publish_body(token, "my-node", "1.0.0"))
-    assert r.status_code == 500 and r.get_json()["message"] == "Internal Server Error"
+    assert (r.status_code, r.get_json()) == (status, body)
+    assert r.headers.get("Retry-After") == ("5" if status == 503 else None)
     with api.container.sessions() as s:
         assert s.scalars(select(NodeVersion)).all() == []
         assert s.scalars(select(OutboxEvent).where(OutboxEvent.type == "version.published")).all() == []

@@ -28,6 +28,30 @@ def test_normalize_refuses_non_versions(raw: str) -> None:
         normalize(raw)
 
 
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("9999999999.9999999999.9999999999", "9999999999.9999999999.9999999999"),
+        ("00000000001.0.0", "1.0.0"),  # leading zeros are dropped before counting
+    ],
+)
+def test_normalize_accepts_numbers_of_up_to_ten_digits(raw: str, canonical: str) -> None:
+    assert normalize(raw) == canonical
+
+
+@pytest.mark.parametrize("raw", ["12345678901.0.0", "1.12345678901", "v1.0.12345678901-beta", "1.0.99999999999+b"])
+def test_normalize_refuses_numbers_longer_than_sort_keys_pad(raw: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        normalize(raw)
+    assert caught.value.code == "invalid_version"
+    assert "at most 10 digits" in caught.value.message
+
+
+def test_the_largest_numbers_still_sort_in_order() -> None:
+    ordered = ["999999999.0.0", "1000000000.0.0", "9999999999.0.0", "9999999999.9999999999.9999999999"]
+    assert sorted((normalize(v) for v in reversed(ordered)), key=sort_key) == ordered
+
+
 def test_sort_key_follows_semver_precedence() -> None:
     ordered = [
         "0.9.0",

@@ -18,9 +18,6 @@ from shared.settings import Settings
 from shared.uow import UnitOfWork
 
 ARCHIVE_TYPE = "application/zip"
-# Sort keys pad each number to 10 digits (shared.versions.sort_key): a longer one would sort out of order, and its
-# key could outgrow the column (200 characters).
-MAX_NUMBER_DIGITS = 10
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,7 @@ def publish(
         raise InvalidInput(
             f"node.id {body.node.id!r} does not match the URL's node id {node_id!r}", code="node_id_mismatch"
         )
-    version = publishable(body.node_version.version)
+    version = versions.normalize(body.node_version.version)
     with uow:
         publisher = publisher_or_404(uow, publisher_id)
         if publisher.status == "banned":
@@ -82,7 +79,8 @@ def publish(
         uow.versions.add(row)
         node.changed_at = utcnow()
         uow.flush()
-        # Signed before commit: if the blob store fails, nothing is half-created.
+        # Signed before commit: if the blob store fails (BlobStoreUnavailable, a 503), nothing is half-created and
+        # the rate-limit spend is rolled back with the rest.
         upload_url = blobs.signed_upload_url(path, ARCHIVE_TYPE)
         uow.emit(event, node_id=node.id, publisher_id=publisher.id, by_token=token.id)
         uow.emit(
@@ -96,19 +94,6 @@ def publish(
         )
         uow.commit()
         return Published(row, upload_url)
-
-
-def publishable(raw: str) -> str:
-    """The canonical spelling of a version the registry can store and order."""
-    version = versions.normalize(raw)
-    numbers = version.split("-", 1)[0].split("+", 1)[0].split(".")
-    if any(len(n) > MAX_NUMBER_DIGITS for n in numbers):
-        raise InvalidInput(
-            f"Invalid semantic version {raw[:40]!r}: major, minor and patch may have at most "
-            f"{MAX_NUMBER_DIGITS} digits each",
-            code="invalid_version",
-        )
-    return version
 
 
 def _owned_version(
