@@ -11,6 +11,8 @@ locals {
   #   database     logs in to Cloud SQL as its own IAM database user (DATABASE_URL from its secret)
   #   events       publishes to registry-events
   #   uploads      none | read | write (signs upload URLs) | admin (also deletes) on the uploads bucket
+  #   search       none | query | write: gets SEARCH_BACKEND and, with the algolia backend, the ALGOLIA_* settings and
+  #                the search-only (query) or admin (write) API key's secret as ALGOLIA_API_KEY
   #   env          environment variables of this function only, over local.common_env
   #   secrets      environment variable => Secret Manager secret id, filled by the operator
   functions = {
@@ -22,6 +24,7 @@ locals {
       database      = true
       events        = true
       uploads       = "write"
+      search        = "query"
       env           = {}
       secrets       = {}
       memory        = "1Gi"
@@ -39,6 +42,7 @@ locals {
       database      = true
       events        = true
       uploads       = "none"
+      search        = "none"
       env           = {}
       secrets       = {}
       memory        = "512Mi"
@@ -56,6 +60,7 @@ locals {
       database      = true
       events        = true
       uploads       = "read"
+      search        = "none"
       env           = {}
       secrets       = {}
       memory        = "2Gi" # one archive at a time, unpacked in memory within SCAN_MAX_* bounds
@@ -73,6 +78,7 @@ locals {
       database      = true
       events        = true
       uploads       = "read"
+      search        = "none"
       env           = {}
       secrets       = {}
       memory        = "2Gi"
@@ -90,6 +96,7 @@ locals {
       database      = true
       events        = false
       uploads       = "none"
+      search        = "write"
       env           = {}
       secrets       = {}
       memory        = "512Mi"
@@ -110,6 +117,7 @@ locals {
       database      = true
       events        = false
       uploads       = "none"
+      search        = "write"
       env           = {}
       secrets       = {}
       memory        = "1Gi"
@@ -124,9 +132,26 @@ locals {
   folders           = toset([for f in local.functions : f.source])
   public_functions  = { for k, f in local.functions : k => f if f.trigger == "http" }
   private_functions = { for k, f in local.functions : k => f if f.trigger != "http" }
-  scheduler_jobs = merge([
-    for k, f in local.functions : { for job, spec in f.jobs : job => merge(spec, { function = k, timeout = f.timeout }) }
-  ]...)
+  # The registry's scheduled endpoints run on the public function, which checks the caller's Google ID token itself
+  # (fn-invoker is in SERVICE_ACCOUNTS; the audience is SERVICE_AUDIENCE). Methods and paths as the handlers route.
+  endpoint_jobs = {
+    registry-security-scan        = { function = "registry", method = "GET", path = "/security-scan", schedule = "*/30 * * * *" }
+    registry-comfy-nodes-backfill = { function = "registry", method = "POST", path = "/comfy-nodes/backfill", schedule = "15 * * * *" }
+  }
+  # Every Cloud Scheduler job: the scheduler functions' own (POST to the function, IAM checks the token for the
+  # function's URL) and the endpoints above.
+  scheduler_jobs = merge(
+    merge([
+      for k, f in local.functions : {
+        for job, spec in f.jobs : job => merge(spec, { function = k, timeout = f.timeout, method = "POST", path = "", audience = null })
+      }
+    ]...),
+    {
+      for job, spec in local.endpoint_jobs : job => merge(spec, {
+        query = "", timeout = local.functions[spec.function].timeout, audience = local.common_env.SERVICE_AUDIENCE
+      })
+    },
+  )
   storage_functions  = { for k, f in local.functions : k => f if f.trigger == "storage" }
   pubsub_functions   = { for k, f in local.functions : k => f if f.trigger == "pubsub" }
   database_functions = { for k, f in local.functions : k => f if f.database }
@@ -144,13 +169,36 @@ locals {
     for k, f in local.functions : { for role in local.uploads_roles[f.uploads] : "${k} ${role}" => { function = k, role = role } }
   ]...)
 
-  operator_secrets = toset(flatten([for f in local.functions : values(f.secrets)]))
+  # With the database backend no function gets an Algolia setting or secret: there is nothing of Algolia to fill.
+  algolia = var.search_backend == "algolia"
+  search_env = merge({ SEARCH_BACKEND = var.search_backend }, {
+    for name, value in {
+      ALGOLIA_APP_ID         = var.algolia_app_id
+      ALGOLIA_NODES_INDEX    = var.algolia_nodes_index
+      ALGOLIA_VERSIONS_INDEX = var.algolia_versions_index
+    } : name => value if local.algolia
+  })
+  # The registry only queries the index, so it holds the search-only key; the indexer writes with the admin key.
+  algolia_key_secrets = { none = null, query = "algolia-search-api-key", write = "algolia-admin-api-key" }
+  function_env = {
+    for k, f in local.functions : k => merge(
+      local.common_env,
+      { for name, value in local.search_env : name => value if f.search != "none" },
+      f.env,
+    )
+  }
+
   secret_env = {
     for k, f in local.functions : k => merge(
       { for name, wanted in { DATABASE_URL = f.database } : name => "${k}-database-url" if wanted },
+      { for name, secret in { ALGOLIA_API_KEY = local.algolia_key_secrets[f.search] } : name => secret if local.algolia && secret != null },
       f.secrets,
     )
   }
+  # Every secret a function reads but its database URL, which Terraform writes itself (database.tf).
+  operator_secrets = toset(flatten([
+    for env in values(local.secret_env) : [for name, secret in env : secret if name != "DATABASE_URL"]
+  ]))
   secret_grants = merge([
     for k, env in local.secret_env : { for name, secret in env : "${k} ${secret}" => { function = k, secret = secret } }
   ]...)
@@ -193,7 +241,8 @@ resource "google_project_iam_member" "builder" {
   member   = "serviceAccount:${google_service_account.builder.email}"
 }
 
-# Calls the private functions: Cloud Scheduler jobs, the bucket's Eventarc trigger and Pub/Sub push, with OIDC.
+# Calls the private functions (Cloud Scheduler jobs, the bucket's Eventarc trigger, Pub/Sub push) and the registry's
+# scheduled endpoints, with OIDC.
 resource "google_service_account" "invoker" {
   account_id   = "fn-invoker"
   display_name = "Invokes the private Cloud Functions"
@@ -246,7 +295,7 @@ resource "google_cloudfunctions2_function" "fn" {
     # Only private ranges (Cloud SQL's private IP) go through the VPC; Google APIs are reached directly.
     vpc_connector                 = google_vpc_access_connector.functions.id
     vpc_connector_egress_settings = "PRIVATE_RANGES_ONLY"
-    environment_variables         = merge(local.common_env, each.value.env)
+    environment_variables         = local.function_env[each.key]
 
     dynamic "secret_environment_variables" {
       for_each = local.secret_env[each.key]
@@ -276,6 +325,10 @@ resource "google_cloudfunctions2_function" "fn" {
   # Terraform creates each function from `make package`'s build; from then on cloudbuild.yaml ships the code.
   lifecycle {
     ignore_changes = [build_config[0].source]
+    precondition {
+      condition     = !local.algolia || var.algolia_app_id != null
+      error_message = "search_backend = \"algolia\" needs algolia_app_id (and the algolia-*-api-key secrets filled)."
+    }
   }
 
   depends_on = [
@@ -316,7 +369,7 @@ resource "google_cloud_scheduler_job" "job" {
   for_each         = local.scheduler_jobs
   name             = each.key
   region           = var.region
-  description      = "Calls ${each.value.function}${each.value.query == "" ? "" : "?${each.value.query}"}"
+  description      = "Calls ${each.value.method} ${each.value.function}${each.value.path}${each.value.query == "" ? "" : "?${each.value.query}"}"
   schedule         = each.value.schedule
   time_zone        = "Etc/UTC"
   attempt_deadline = "${min(1800, each.value.timeout + 30)}s"
@@ -327,11 +380,11 @@ resource "google_cloud_scheduler_job" "job" {
   }
 
   http_target {
-    http_method = "POST"
-    uri         = "${google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri}${each.value.query == "" ? "" : "?${each.value.query}"}"
+    http_method = each.value.method
+    uri         = "${google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri}${each.value.path}${each.value.query == "" ? "" : "?${each.value.query}"}"
     oidc_token {
       service_account_email = google_service_account.invoker.email
-      audience              = google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri
+      audience              = coalesce(each.value.audience, google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri)
     }
   }
 

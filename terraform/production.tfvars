@@ -19,4 +19,6 @@ github = {
   branch = "^main$"
 }
 
+search_backend = "database" # "algolia" also needs algolia_app_id and two secrets (README, Deployment, step 6)
+
 alert_emails = ["registry-oncall@comfy.example"]

@@ -71,6 +71,34 @@ variable "service_accounts" {
   default     = []
 }
 
+variable "search_backend" {
+  description = "SEARCH_BACKEND of the registry and the indexer: database (nothing else needed) or algolia (algolia_app_id, and the secrets algolia-search-api-key and algolia-admin-api-key filled)."
+  type        = string
+  default     = "database"
+  validation {
+    condition     = contains(["database", "algolia"], var.search_backend)
+    error_message = "search_backend is database or algolia."
+  }
+}
+
+variable "algolia_app_id" {
+  description = "ALGOLIA_APP_ID, read only when search_backend is algolia."
+  type        = string
+  default     = null
+}
+
+variable "algolia_nodes_index" {
+  description = "ALGOLIA_NODES_INDEX: the Algolia index of nodes, when search_backend is algolia."
+  type        = string
+  default     = "nodes_index"
+}
+
+variable "algolia_versions_index" {
+  description = "ALGOLIA_VERSIONS_INDEX: the Algolia index of node versions, when search_backend is algolia."
+  type        = string
+  default     = "node_versions_index"
+}
+
 variable "max_instances" {
   description = "Upper bound of instances of the public registry function; each holds up to 10 database connections."
   type        = number

@@ -2,68 +2,29 @@
 `indexer_reindex` (Cloud Scheduler: the full reindex, or the download-count sync with `?mode=downloads`).
 
 Only IAM protects `indexer_reindex`: it is deployed private, and only the scheduler's service account may invoke
-it, as the registry's scheduled jobs are."""
+it, as the registry's scheduled jobs are.
+
+The use cases, the database layer and the settings load on the first call (lazy initialisation, as the registry
+and the scanner do): loading this module costs little more than functions-framework itself."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import functions_framework
-from cloudevents.http import CloudEvent
-from flask import Request, Response
 
-from functions.indexer import reindex as full
-from functions.indexer import usecases
-from shared.bootstrap import get_container
-from shared.errors import InvalidInput
-from shared.http import params
-from shared.http.errors import to_response
-from shared.http.responses import json_response
+# Re-exported: callers decode pushes through this module, as before the decoding had a module of its own.
+from functions.indexer.messages import Event, MalformedMessage, parse_event, push_message
+
+if TYPE_CHECKING:
+    from cloudevents.http import CloudEvent
+    from flask import Request, Response
+
+__all__ = ["MalformedMessage", "handle_message", "indexer", "indexer_reindex", "parse_event", "push_message"]
 
 log = logging.getLogger(__name__)
-
-
-class MalformedMessage(ValueError):
-    """A message that can never be applied: acknowledged and logged, never retried."""
-
-
-def parse_event(data: bytes, attributes: Mapping[str, str]) -> usecases.Event:
-    """Our outbox body (`{id, type, payload, created_at}`); the attributes win for the id and type."""
-    try:
-        body = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedMessage(f"the message body is not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise MalformedMessage("the message body is not a JSON object")
-    event_id = attributes.get("event_id") or body.get("id")
-    event_type = attributes.get("event_type") or body.get("type")
-    payload = body.get("payload", {})
-    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str) or not event_type:
-        raise MalformedMessage("the message names no event id or type")
-    if not isinstance(payload, dict):
-        raise MalformedMessage("the event payload is not a JSON object")
-    return usecases.Event(event_id[:256], event_type, payload)
-
-
-def push_message(envelope: Any) -> tuple[bytes, dict[str, str]]:
-    """The data and attributes of a Pub/Sub push (`{"message": {"data": <base64>, "attributes": {...}}, ...}`)."""
-    message = envelope.get("message") if isinstance(envelope, dict) else None
-    if not isinstance(message, dict):
-        raise MalformedMessage("not a Pub/Sub push: no message")
-    try:
-        data = base64.b64decode(message.get("data") or "", validate=True)
-    except (binascii.Error, TypeError, ValueError) as exc:
-        raise MalformedMessage(f"the message data is not base64: {exc}") from exc
-    raw = message.get("attributes") or {}
-    if not isinstance(raw, dict):
-        raise MalformedMessage("the message attributes are not an object")
-    return data, {str(k): str(v) for k, v in raw.items()}
 
 
 def handle_message(data: bytes, attributes: Mapping[str, str]) -> str:
@@ -75,15 +36,24 @@ def handle_message(data: bytes, attributes: Mapping[str, str]) -> str:
     except MalformedMessage as exc:
         log.error("indexer: dropping a malformed message (%s): %s", dict(attributes), exc)
         return "malformed"
-    c = get_container()
+    from functions.indexer import usecases
+    from shared.bootstrap import get_container
+
     if event.type == usecases.REINDEX_REQUESTED:
         return _requested_reindex(event)
+    c = get_container()
     return usecases.apply_event(c.uow, c.search, event)
 
 
-def _requested_reindex(event: usecases.Event) -> str:
+def _requested_reindex(event: Event) -> str:
     """`POST /nodes/reindex` queued this: resume or start a reindex within the time budget; the scheduled run
     finishes whatever is left."""
+    from datetime import timedelta
+
+    from functions.indexer import reindex as full
+    from functions.indexer import usecases
+    from shared.bootstrap import get_container
+
     c = get_container()
     if not usecases.first_time(c.uow, event):
         return "duplicate"
@@ -115,6 +85,9 @@ def indexer(cloud_event: CloudEvent) -> None:
 def indexer_reindex(request: Request) -> Response:
     """`mode=full` (default): the full reindex, resuming an unfinished one unless `resume=false`; `batch` nodes
     at a time. `mode=downloads`: send the records whose download count changed, `batch` at most."""
+    from shared.http.errors import to_response
+    from shared.http.responses import json_response
+
     try:
         return json_response(_run_job(request))
     except Exception as exc:  # noqa: BLE001 - mapped to a status like every other error
@@ -122,6 +95,12 @@ def indexer_reindex(request: Request) -> Response:
 
 
 def _run_job(request: Request) -> dict[str, Any]:
+    from functions.indexer import reindex as full
+    from functions.indexer import usecases
+    from shared.bootstrap import get_container
+    from shared.errors import InvalidInput
+    from shared.http import params
+
     c = get_container()
     mode = request.args.get("mode", "full")
     if mode == "downloads":

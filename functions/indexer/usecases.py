@@ -9,10 +9,10 @@ redelivery is skipped; download counts, which change without events, are sent in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any
 
+from functions.indexer.messages import Event
 from functions.indexer.records import node_record, version_record
 from shared.ports import SearchIndex
 from shared.uow import UnitOfWork
@@ -27,13 +27,6 @@ NODE_FAMILIES = ("node", "version", "comfy_node")
 PUBLISHER_FAMILY = "publisher"
 
 UowFactory = Callable[[], UnitOfWork]
-
-
-@dataclass(frozen=True)
-class Event:
-    id: str
-    type: str
-    payload: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
