@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.auth.firebase import FirebaseTokenVerifier, TokenVerifier
 from shared.auth.google_oidc import ServiceAccountVerifier
 from shared.db.engine import engine_for, session_factory
+from shared.downloads import DownloadCounter
 from shared.ports import BlobStore, EventPublisher, SearchIndex
+from shared.read_cache import ReadCache
+from shared.repositories import epoch
 from shared.settings import Settings, get_settings
 from shared.uow import UnitOfWork
 
@@ -43,7 +46,26 @@ class Container:
         return session_factory(self.engine)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.publisher, self.settings.events_topic)
+        return UnitOfWork(self.sessions, self.publisher, self.settings.events_topic, self.read_cache.invalidate)
+
+    @cached_property
+    def read_cache(self) -> ReadCache:
+        s = self.settings
+
+        def current_epoch() -> int:
+            with self.sessions() as session:
+                return epoch.current(session)
+
+        return ReadCache(
+            current_epoch,
+            max_age=s.read_cache_seconds,
+            check_every=s.read_cache_check_seconds,
+            capacity=s.read_cache_entries,
+        )
+
+    @cached_property
+    def downloads(self) -> DownloadCounter:
+        return DownloadCounter(self.sessions, self.settings.download_flush_seconds)
 
     @cached_property
     def blobs(self) -> BlobStore:

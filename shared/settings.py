@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     scan_pending_minutes: int = Field(30, alias="SCAN_PENDING_MINUTES", ge=1)
     max_publishers_per_user: int = Field(5, alias="MAX_PUBLISHERS_PER_USER", ge=1)
     max_page_size: int = Field(100, alias="MAX_PAGE_SIZE", ge=1)
+    # Public reads (node pages, one node, install, search) are cached per instance. A cached answer is dropped as soon
+    # as this instance commits an event, and within READ_CACHE_CHECK_SECONDS of any other instance doing so (each
+    # instance reads the catalog epoch that every event-emitting commit bumps). Changes that emit no event (download
+    # counts) show after at most READ_CACHE_SECONDS. 0 turns the cache off.
+    read_cache_seconds: float = Field(30, alias="READ_CACHE_SECONDS", ge=0)
+    read_cache_check_seconds: float = Field(1, alias="READ_CACHE_CHECK_SECONDS", ge=0)
+    read_cache_entries: int = Field(4096, alias="READ_CACHE_ENTRIES", ge=1)
+    # Installs add to a per-instance tally written at most this often (and when the instance stops), so a burst of
+    # installs of one node costs one UPDATE, not one per request. 0 writes each download as it happens.
+    download_flush_seconds: float = Field(1, alias="DOWNLOAD_FLUSH_SECONDS", ge=0)
     token_default_ttl_days: int | None = Field(None, alias="TOKEN_DEFAULT_TTL_DAYS", ge=1)
 
     # Search: the database is the default index; Algolia is used only when asked for and configured (app id and

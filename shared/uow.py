@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -14,6 +15,7 @@ from shared.db.models import AuditEntry
 from shared.db.types import new_uuid
 from shared.errors import Conflict, Unavailable
 from shared.ports import EventPublisher
+from shared.repositories import epoch
 from shared.repositories.accounts import Publishers, Tokens, Users
 from shared.repositories.catalog import Nodes, Versions
 from shared.repositories.ci import CiResults
@@ -43,10 +45,17 @@ class UnitOfWork:
     applied_events: AppliedEvents
     search: Search
 
-    def __init__(self, sessions: sessionmaker[Session], publisher: EventPublisher, topic: str) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        publisher: EventPublisher,
+        topic: str,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._publisher = publisher
         self._topic = topic
+        self._on_change = on_change  # told after a commit that emitted events (the read cache drops its answers)
         self._pending_events: list[str] = []
 
     def __enter__(self) -> UnitOfWork:
@@ -108,11 +117,16 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
+            if self._pending_events:
+                # The events describe every change a reader can see: instances drop cached reads when this moves.
+                epoch.bump(self.session)
             self.session.commit()
         except IntegrityError as exc:
             self.session.rollback()
             raise Conflict("The change conflicts with existing data.", code="conflict") from exc
         events, self._pending_events = self._pending_events, []
+        if events and self._on_change is not None:
+            self._on_change()
         try:
             outbox.relay(self._sessions, self._publisher, events)
         except Exception:

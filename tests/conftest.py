@@ -109,6 +109,10 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         # Generous publish limits; the rate-limit tests set their own.
         "RATE_NEW_NODE_BURST": 1000,
         "RATE_NEW_VERSION_BURST": 1000,
+        # Fixtures write rows straight to the database, behind the epoch the read cache watches: the cache and the
+        # download tally have tests of their own (tests/registry/test_read_cache.py).
+        "READ_CACHE_SECONDS": 0,
+        "DOWNLOAD_FLUSH_SECONDS": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -279,3 +279,11 @@ class AppliedEvent(Base):
     consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(256), primary_key=True)
     applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CatalogEpoch(Base):
+    """One row whose value every commit that emits an event bumps: instances compare it to drop cached reads."""
+
+    __tablename__ = "catalog_epoch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -8,6 +8,8 @@ from flask import Request, Response
 from werkzeug.datastructures import MultiDict
 
 from functions.registry import serializers
+from functions.registry.handlers import cached
+from functions.registry.handlers.cached import Computed, cached_read
 from functions.registry.handlers.common import container
 from functions.registry.usecases import reads
 from shared import versions, wire
@@ -98,6 +100,7 @@ def include_translations(args: MultiDict[str, str]) -> bool:
     return params.boolean(args, "include_translations", False) or False
 
 
+@cached_read
 def list_nodes(request: Request) -> Response:
     page, limit = page_args(request.args)
     with_translations = include_translations(request.args)
@@ -105,6 +108,7 @@ def list_nodes(request: Request) -> Response:
     return node_page(result, with_publisher=True, translations=with_translations)
 
 
+@cached_read
 def get_node(request: Request, node_id: str) -> Response:
     with_translations = include_translations(request.args)
     node, latest = reads.get_node(container().uow(), node_id)
@@ -124,8 +128,14 @@ def get_version(request: Request, node_id: str, version: str) -> Response:
 
 
 def install(request: Request, node_id: str) -> Response:
-    row = reads.install(container().uow(), node_id, request.args.get("version") or None)
-    return json_response(serializers.version(row, container().blobs))
+    """Cached like the other reads, except that every answer, stored or not, counts a download."""
+    downloads = container().downloads
+
+    def resolve() -> Computed:
+        row = reads.install(container().uow(), downloads, node_id, request.args.get("version") or None)
+        return json_response(serializers.version(row, container().blobs)), row.node_id
+
+    return cached.serve(request, resolve, lambda hit: reads.count_install(downloads, hit.subject))
 
 
 def list_all_versions(request: Request) -> Response:

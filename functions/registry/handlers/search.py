@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Request, Response
 
+from functions.registry.handlers.cached import cached_read
 from functions.registry.handlers.common import container
 from functions.registry.handlers.reads import node_page
 from functions.registry.usecases import search
@@ -16,6 +17,7 @@ from shared.ports import SearchFilters
 MAX_PAGE = 10_000
 
 
+@cached_read
 def search_nodes(request: Request) -> Response:
     args = request.args
     page = params.integer(args, "page", 1, minimum=1)

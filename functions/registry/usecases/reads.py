@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functions.registry.usecases.access import publisher_or_404, readable_node
 from shared import versions
 from shared.db.models import Node, NodeVersion
+from shared.downloads import DownloadCounter
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.repositories.catalog import NodeFilter
 from shared.uow import UnitOfWork
@@ -86,8 +87,8 @@ def _find(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion | None:
     return uow.versions.find(node_id, canonical)
 
 
-def install(uow: UnitOfWork, node_id: str, version: str | None) -> NodeVersion:
-    """The version to install (the newest installable one by default), counting one download atomically."""
+def install(uow: UnitOfWork, downloads: DownloadCounter, node_id: str, version: str | None) -> NodeVersion:
+    """The version to install (the newest installable one by default), counting one download."""
     with uow:
         node = readable_node(uow, node_id)
         if version:
@@ -108,9 +109,13 @@ def install(uow: UnitOfWork, node_id: str, version: str | None) -> NodeVersion:
             row = uow.versions.latest(node.id)
             if row is None:
                 raise NotFound(f"Node {node_id} has no installable version", code="no_installable_version")
-        uow.nodes.count_download(node.id)
-        uow.commit()
-        return row
+    count_install(downloads, node.id)
+    return row
+
+
+def count_install(downloads: DownloadCounter, node_id: str) -> None:
+    """A download of a version already resolved (the install answer came from the read cache)."""
+    downloads.add(node_id)
 
 
 def list_all_versions(
