@@ -36,6 +36,10 @@ class Container:
             self.__dict__["publisher"] = publisher
         if verifier is not None:
             self.__dict__["verifier"] = verifier
+        # Built now, not on first use: two first requests racing must not each get their own (and invalidate one
+        # the other never reads). Neither touches the database until used.
+        self.read_cache = self._read_cache()
+        self.downloads = DownloadCounter(lambda: self.sessions(), settings.download_flush_seconds)
 
     @cached_property
     def engine(self) -> Engine:
@@ -48,8 +52,7 @@ class Container:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.publisher, self.settings.events_topic, self.read_cache.invalidate)
 
-    @cached_property
-    def read_cache(self) -> ReadCache:
+    def _read_cache(self) -> ReadCache:
         s = self.settings
 
         def current_epoch() -> int:
@@ -61,11 +64,8 @@ class Container:
             max_age=s.read_cache_seconds,
             check_every=s.read_cache_check_seconds,
             capacity=s.read_cache_entries,
+            max_bytes=s.read_cache_max_bytes,
         )
-
-    @cached_property
-    def downloads(self) -> DownloadCounter:
-        return DownloadCounter(self.sessions, self.settings.download_flush_seconds)
 
     @cached_property
     def blobs(self) -> BlobStore:

@@ -1,20 +1,24 @@
 """Download counts, tallied per instance and written in batches.
 
 A popular node installed a thousand times a second would otherwise cost a thousand UPDATEs of one row. The tally is
-written when `flush_every` seconds have passed since its first download (by a timer), when the instance stops
-(atexit: Cloud Run sends SIGTERM and gunicorn exits its workers cleanly) and whenever `flush` is called. A failed
-write keeps the tally for the next attempt. With `flush_every` 0 each download is written as it happens."""
+written once `flush_every` seconds have passed since its oldest unwritten download: by a timer, or by the next
+install if the timer has not run (Cloud Functions may hold back the CPU between requests), and when the instance
+stops (atexit: Cloud Run sends SIGTERM and gunicorn exits its workers cleanly). One flush runs at a time. Each node's
+count is its own short transaction, so a flush never holds one row while waiting for another (no lock cycle with a
+ban or a publisher change that touches many nodes), and a failure keeps exactly what was not written for the next
+flush. With `flush_every` 0 each download is written as it happens."""
 
 from __future__ import annotations
 
 import atexit
 import logging
 import threading
+import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable
 
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from shared.errors import Unavailable
 from shared.repositories.catalog import Nodes
@@ -23,55 +27,86 @@ log = logging.getLogger(__name__)
 
 
 class DownloadCounter:
-    def __init__(self, sessions: sessionmaker[Session], flush_every: float) -> None:
+    def __init__(
+        self, sessions: Callable[[], Session], flush_every: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._sessions = sessions
         self._flush_every = flush_every
+        self._clock = clock
         self._pending: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._due: float | None = None  # when the oldest unwritten download must be written
+        self._lock = threading.Lock()  # guards the tally
+        self._writing = threading.Lock()  # one flush at a time
+        self._armed = False  # a timer is scheduled
         if flush_every > 0:
             atexit.register(self.flush)
 
     def add(self, node_id: str) -> None:
         if self._flush_every <= 0:
             try:
-                self._write({node_id: 1})
+                self._write_one(node_id, 1)
             except OperationalError as exc:
                 raise Unavailable("The database is unavailable; try again shortly.", retry_after=5) from exc
             return
         with self._lock:
             self._pending[node_id] += 1
-            self._schedule()
+            if self._due is None:
+                self._due = self._clock() + self._flush_every
+                self._arm()
+            overdue = self._clock() >= self._due
+        if overdue:
+            self.flush(wait=False)
 
     def pending(self) -> int:
-        return sum(self._pending.values())
-
-    def flush(self) -> int:
-        """Write the tally now; returns how many downloads were written (0 if the write failed: they are kept)."""
         with self._lock:
-            batch, self._pending = self._pending, Counter()
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-        if not batch:
+            return sum(self._pending.values())
+
+    def flush(self, wait: bool = True) -> int:
+        """Write the tally; returns how many downloads were written. Without `wait`, returns 0 at once when
+        another flush is running (it will write what is there, or leave it due for the next)."""
+        if not self._writing.acquire(blocking=wait):
             return 0
         try:
-            self._write(batch)
-        except Exception as exc:  # noqa: BLE001 - any failure keeps the tally; the next flush retries it
-            log.warning("downloads: writing %d counts failed, kept for the next flush: %s", sum(batch.values()), exc)
             with self._lock:
-                self._pending.update(batch)
-                self._schedule()
-            return 0
-        return sum(batch.values())
+                batch, self._pending, self._due = self._pending, Counter(), None
+            written = 0
+            for node_id in sorted(batch):
+                try:
+                    self._write_one(node_id, batch[node_id])
+                except Exception as exc:  # noqa: BLE001 - any failure keeps the unwritten rest for the next flush
+                    unwritten = {n: c for n, c in batch.items() if n >= node_id}
+                    log.warning("downloads: %d counts kept for the next flush: %s", sum(unwritten.values()), exc)
+                    self._keep(unwritten)
+                    break
+                written += batch[node_id]
+            return written
+        finally:
+            self._writing.release()
 
-    def _schedule(self) -> None:
-        if self._timer is None and self._pending:
-            self._timer = threading.Timer(self._flush_every, self.flush)
-            self._timer.daemon = True
-            self._timer.start()
+    def _keep(self, unwritten: dict[str, int]) -> None:
+        with self._lock:
+            self._pending.update(unwritten)
+            if self._due is None:
+                self._due = self._clock() + self._flush_every
+            self._arm()
 
-    def _write(self, counts: Mapping[str, int]) -> None:
+    def _arm(self) -> None:
+        """Schedule the timer unless one is (called with the tally's lock held)."""
+        if not self._armed:
+            self._armed = True
+            timer = threading.Timer(self._flush_every, self._on_timer)
+            timer.daemon = True
+            timer.start()
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            self._armed = False
+        self.flush(wait=False)
+        with self._lock:  # still due: a flush was running when the timer fired, or this one failed
+            if self._due is not None:
+                self._arm()
+
+    def _write_one(self, node_id: str, count: int) -> None:
         with self._sessions() as session:
-            Nodes(session).count_downloads(counts)
+            Nodes(session).count_downloads({node_id: count})
             session.commit()

@@ -53,6 +53,10 @@ class SearchIndex(Protocol):
     """The node search index. Records are always rebuilt from the database by the indexer, so every write is a
     whole-record upsert or a delete, and applying the same write twice changes nothing."""
 
+    # True for an index kept apart from the database (Algolia): it shows a change only once the indexer has sent
+    # it, so the indexer's commit must tell the read caches (the database's own index changes with the data).
+    updated_by_indexer: bool
+
     def upsert_nodes(self, records: Sequence[SearchRecord]) -> None: ...
 
     def delete_nodes(self, node_ids: Sequence[str]) -> None: ...

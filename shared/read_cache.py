@@ -40,12 +40,14 @@ class ReadCache:
         max_age: float,
         check_every: float,
         capacity: int,
+        max_bytes: int = 64 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._epoch = epoch
         self._max_age = max_age
         self._check_every = check_every
         self._capacity = capacity
+        self._max_bytes = max_bytes
         self._clock = clock
         self._entries: dict[str, CachedAnswer] = {}
         self._lock = threading.Lock()
@@ -53,7 +55,8 @@ class ReadCache:
         self._db_epoch: int | None = None
         self._next_check = 0.0
         self._local = 0
-        self._filling: dict[str, tuple[threading.Lock, list[int]]] = {}
+        self._filling: dict[str, threading.Event] = {}
+        self._bytes = 0
 
     @property
     def enabled(self) -> bool:
@@ -81,7 +84,8 @@ class ReadCache:
         if value != self._db_epoch:
             with self._lock:
                 self._entries.clear()
-            self._db_epoch = value
+                self._bytes = 0
+                self._db_epoch = value
         self._next_check = self._clock() + self._check_every
 
     def get(self, key: str) -> CachedAnswer | None:
@@ -93,39 +97,51 @@ class ReadCache:
         return entry
 
     def put(self, key: str, tag: Tag, body: bytes, status: int, mimetype: str, subject: str = "") -> None:
-        if not self.enabled or len(key) > MAX_KEY_LENGTH:
+        # One answer may take at most a sixteenth of the budget, so a few huge pages cannot push out everything.
+        if not self.enabled or len(key) > MAX_KEY_LENGTH or len(body) > self._max_bytes // 16:
             return
         entry = CachedAnswer(body, status, mimetype, tag, self._clock() + self._max_age, subject)
         with self._lock:
             if tag != (self._db_epoch, self._local):
                 return  # computed before a change this instance already knows of
-            if key not in self._entries and len(self._entries) >= self._capacity:
-                del self._entries[next(iter(self._entries))]  # the oldest stored
+            if (old := self._entries.pop(key, None)) is not None:
+                self._bytes -= len(old.body)
+            while self._entries and (len(self._entries) >= self._capacity or self._bytes + len(body) > self._max_bytes):
+                self._bytes -= len(self._entries.pop(next(iter(self._entries))).body)  # the oldest stored
             self._entries[key] = entry
+            self._bytes += len(body)
 
     @contextmanager
-    def filling(self, key: str) -> Iterator[None]:
-        """Held while computing the answer for `key`: concurrent misses of one key (a cold start, just after a
-        change) wait for the first to finish and then find its answer, instead of all computing it at once."""
+    def filling(self, key: str) -> Iterator[bool]:
+        """Around computing the answer for `key`; yields whether this request leads. Concurrent misses of one key
+        (a cold start, just after a change) wait for the leader, then find its answer; if it stored none (an
+        error, a change meanwhile) or took too long, they compute in parallel, never one after another."""
         with self._lock:
-            lock, holders = self._filling.setdefault(key, (threading.Lock(), [0]))
-            holders[0] += 1
-        acquired = lock.acquire(timeout=FILL_WAIT_SECONDS)
+            done = self._filling.get(key)
+            leading = done is None
+            if done is None:
+                done = self._filling[key] = threading.Event()
+        if not leading:
+            done.wait(FILL_WAIT_SECONDS)
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
-            if acquired:
-                lock.release()
             with self._lock:
-                holders[0] -= 1
-                if holders[0] == 0:
-                    del self._filling[key]
+                del self._filling[key]
+            done.set()
 
     def invalidate(self) -> None:
         """This instance committed a change: nothing stored before it may be served again."""
         with self._lock:
             self._local += 1
             self._entries.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     read_cache_seconds: float = Field(30, alias="READ_CACHE_SECONDS", ge=0)
     read_cache_check_seconds: float = Field(1, alias="READ_CACHE_CHECK_SECONDS", ge=0)
     read_cache_entries: int = Field(4096, alias="READ_CACHE_ENTRIES", ge=1)
+    read_cache_max_bytes: int = Field(64 * 1024 * 1024, alias="READ_CACHE_MAX_BYTES", ge=1024)
     # Installs add to a per-instance tally written at most this often (and when the instance stops), so a burst of
     # installs of one node costs one UPDATE, not one per request. 0 writes each download as it happens.
     download_flush_seconds: float = Field(1, alias="DOWNLOAD_FLUSH_SECONDS", ge=0)

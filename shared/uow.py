@@ -55,7 +55,8 @@ class UnitOfWork:
         self._sessions = sessions
         self._publisher = publisher
         self._topic = topic
-        self._on_change = on_change  # told after a commit that emitted events (the read cache drops its answers)
+        self._on_change = on_change  # told after a commit that changed what readers see (the read cache drops all)
+        self._readers_changed = False
         self._pending_events: list[str] = []
 
     def __enter__(self) -> UnitOfWork:
@@ -74,6 +75,7 @@ class UnitOfWork:
         self.applied_events = AppliedEvents(self.session)
         self.search = Search(self.session)
         self._pending_events = []
+        self._readers_changed = False
         return self
 
     def __exit__(
@@ -87,6 +89,11 @@ class UnitOfWork:
             self.session.close()
         if isinstance(exc, OperationalError):
             raise Unavailable("The database is unavailable; try again shortly.", retry_after=5) from exc
+
+    def readers_changed(self) -> None:
+        """What readers see changed without an event of this transaction's own (an external search index the
+        indexer has just updated): the commit bumps the catalog epoch all the same."""
+        self._readers_changed = True
 
     def emit(self, type_: str, **payload: Any) -> None:
         """Record an event in this transaction; it is sent only if the transaction commits."""
@@ -117,15 +124,16 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
-            if self._pending_events:
+            changed = bool(self._pending_events) or self._readers_changed
+            if changed:
                 # The events describe every change a reader can see: instances drop cached reads when this moves.
                 epoch.bump(self.session)
             self.session.commit()
         except IntegrityError as exc:
             self.session.rollback()
             raise Conflict("The change conflicts with existing data.", code="conflict") from exc
-        events, self._pending_events = self._pending_events, []
-        if events and self._on_change is not None:
+        events, self._pending_events, self._readers_changed = self._pending_events, [], False
+        if changed and self._on_change is not None:
             self._on_change()
         try:
             outbox.relay(self._sessions, self._publisher, events)

@@ -84,6 +84,8 @@ def apply_event(uow_factory: UowFactory, index: SearchIndex, event: Event) -> st
         if not uow.applied_events.first_time(CONSUMER, event.id):
             return "duplicate"
         synced = sync_nodes(uow, index, node_ids)
+        if index.updated_by_indexer:
+            uow.readers_changed()  # search answers cached before the index caught up are stale now
         uow.commit()
     log.info("indexer: %s %s: %d shown, %d hidden", event.type, event.id, synced.shown, synced.hidden)
     return "applied"

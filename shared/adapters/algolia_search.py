@@ -103,6 +103,8 @@ def _host(base_url: str) -> Any:
 
 
 class AlgoliaSearchIndex:
+    updated_by_indexer = True
+
     def __init__(
         self,
         app_id: str,

@@ -14,6 +14,8 @@ from shared.uow import UnitOfWork
 
 
 class DatabaseSearchIndex:
+    updated_by_indexer = False  # the documents change with the data, by triggers
+
     def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
 

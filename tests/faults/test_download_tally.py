@@ -62,3 +62,46 @@ def test_sigterm_writes_the_tally(tmp_path: Path) -> None:
         assert installs(url, node) == before  # tallied, not yet written
     # serve() sent SIGTERM to the server's process group and waited for it to exit.
     assert installs(url, node) == before + 20
+
+
+def test_a_failure_part_way_keeps_only_what_was_not_written(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    seed(url, nodes=3, versions_per_node=1)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        a, b, c = conn.execute(select(Node.id).order_by(Node.id)).scalars().all()
+    before = {n: installs(url, n) for n in (a, b, c)}
+    counter = DownloadCounter(sessionmaker(engine), flush_every=3600)
+    for node in (a, a, b, c, c, c):
+        counter.add(node)
+    with engine.begin() as conn:  # the second node's row refuses writes for a while
+        conn.execute(
+            text(
+                f"CREATE TRIGGER refuse BEFORE UPDATE ON nodes WHEN NEW.id = '{b}' BEGIN SELECT RAISE(ABORT, 'no'); END"
+            )
+        )
+    assert counter.flush() == 2 and counter.pending() == 4  # a written; b and c kept
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER refuse"))
+    assert counter.flush() == 4 and counter.pending() == 0
+    assert [installs(url, n) - before[n] for n in (a, b, c)] == [2, 1, 3]
+    engine.dispose()
+
+
+def test_an_overdue_tally_is_written_by_the_next_install(tmp_path: Path) -> None:
+    """The timer may not run (Cloud Functions holds back the CPU between requests): the next install writes it."""
+    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    seed(url, nodes=1, versions_per_node=1)
+    node = first_node(url)
+    before = installs(url, node)
+    now = [0.0]
+    engine = make_engine(url)
+    counter = DownloadCounter(sessionmaker(engine), flush_every=3600, clock=lambda: now[0])
+    counter.add(node)
+    now[0] = 3599.0
+    counter.add(node)
+    assert installs(url, node) == before and counter.pending() == 2
+    now[0] = 3600.0
+    counter.add(node)
+    assert installs(url, node) == before + 3 and counter.pending() == 0
+    engine.dispose()

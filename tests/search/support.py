@@ -77,6 +77,8 @@ def ids(api: RegistryClient, text: str | None = None, **query: Any) -> list[str]
 class FakeIndex:
     """A SearchIndex in memory that records every call; `fail` makes the next writes raise."""
 
+    updated_by_indexer = True
+
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     versions: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[tuple[str, Any]] = field(default_factory=list)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from functions.indexer import reindex as full
 from shared.adapters.inprocess_publisher import InProcessPublisher, Message
 from shared.db.models import AppliedEvent
+from shared.repositories import epoch
 from shared.repositories.search import Search
 from tests.search.support import Catalog, FakeIndex, cloud_event_headers, deliver, push_body
 from tests.support import RegistryClient
@@ -303,3 +304,24 @@ def test_writers_of_the_same_node_wait_for_each_other(api: RegistryClient) -> No
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 raw.execute("UPDATE search_cursors SET value = value WHERE 1 = 0")
             raw.close()
+
+
+def test_an_external_index_catching_up_moves_the_catalog_epoch(
+    api: RegistryClient, fake: FakeIndex, feed: Feed
+) -> None:
+    """Registry instances cache search answers: once Algolia (here the fake) has a change, they must drop them."""
+    token = api.owner_with_token("alice", "alice-pub")
+    api.publish("alice-pub", "video-helper", "1.0.0", token)
+    messages = feed.take()
+    assert messages
+
+    def current() -> int:
+        with api.container.sessions() as s:
+            return epoch.current(s)
+
+    before = current()
+    feed.push(messages)
+    applied_now = current()
+    assert applied_now == before + len(messages)  # one per applied event
+    feed.push(messages)  # redelivered: nothing applied, nothing to drop
+    assert current() == applied_now

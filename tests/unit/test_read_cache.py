@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from types import SimpleNamespace
+
 import pytest
 
+from shared import read_cache
 from shared.read_cache import MAX_KEY_LENGTH, ReadCache
 
 
@@ -116,3 +120,70 @@ def test_a_zero_max_age_disables_it(clock: Clock, db: Epoch) -> None:
     assert not cache.enabled
     cache.put("k", (7, 0), b"{}", 200, "application/json")
     assert cache.get("k") is None and len(cache) == 0
+
+
+def test_the_byte_budget_evicts_the_oldest_and_refuses_huge_answers(clock: Clock, db: Epoch) -> None:
+    cache = make(clock, db, capacity=100)
+    cache._max_bytes = 1600  # a sixteenth: answers over 100 bytes are not stored
+    for key in "abcdefghijklmnopq":  # 17 answers of 100 bytes
+        store(cache, key, b"x" * 100)
+    assert cache.size_bytes <= 1600 and len(cache) == 16
+    assert cache.get("a") is None and cache.get("q") is not None
+    store(cache, "huge", b"x" * 101)
+    assert cache.get("huge") is None
+    store(cache, "q", b"y" * 50)  # replacing an answer counts its bytes once
+    assert cache.size_bytes == 15 * 100 + 50
+
+
+class CountingEvent(threading.Event):
+    """An Event that says how many threads are waiting on it."""
+
+    waiting = 0
+    counted = threading.Condition()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        with CountingEvent.counted:
+            CountingEvent.waiting += 1
+            CountingEvent.counted.notify_all()
+        return super().wait(timeout)
+
+
+def test_concurrent_misses_wait_for_one_leader_then_go_in_parallel(
+    clock: Clock, db: Epoch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the cache's own Events count (the test's are left alone).
+    monkeypatch.setattr(read_cache, "threading", SimpleNamespace(Event=CountingEvent, Lock=threading.Lock))
+    CountingEvent.waiting = 0
+    cache = make(clock, db)
+    leaders: list[bool] = []
+    failures: list[BaseException] = []
+    inside = threading.Event()
+    waiters_together = threading.Barrier(4, timeout=5)
+
+    def miss() -> None:
+        try:
+            fill()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test, not lost in the thread
+            failures.append(exc)
+
+    def fill() -> None:
+        with cache.filling("k") as leading:
+            leaders.append(leading)
+            if leading:  # computes an answer it does not store (an error, say), once every other miss waits
+                inside.set()
+                with CountingEvent.counted:
+                    assert CountingEvent.counted.wait_for(lambda: CountingEvent.waiting == 4, timeout=5)
+            else:
+                waiters_together.wait()  # raises if the waiters were let through one at a time
+
+    first = threading.Thread(target=miss)
+    first.start()
+    assert inside.wait(5)
+    others = [threading.Thread(target=miss) for _ in range(4)]
+    for t in others:
+        t.start()
+    for t in [first, *others]:
+        t.join(10)
+    assert failures == []
+    assert sorted(leaders) == [False] * 4 + [True]
+    assert not waiters_together.broken

@@ -21,13 +21,14 @@ def serve(
     request: Request, compute: Callable[[], Computed], on_hit: Callable[[CachedAnswer], None] | None = None
 ) -> Response:
     cache = container().read_cache
-    if not cache.enabled:
+    tag = cache.tag() if cache.enabled else None
+    if tag is None:  # off, or the epoch cannot be read: answer from the database
         return compute()[0]
     key = f"{request.path}?{request.query_string.decode('latin-1')}"
     if (hit := cache.get(key)) is None:
-        with cache.filling(key):
-            if (hit := cache.get(key)) is None:  # nobody stored it while this request waited
-                tag = cache.tag()
+        with cache.filling(key) as leading:
+            if leading or (hit := cache.get(key)) is None:
+                tag = cache.tag()  # as of now, before computing: a change from here on makes the answer stale
                 response, subject = compute()
                 if tag is not None and response.status_code == 200:
                     cache.put(key, tag, response.get_data(), response.status_code, response.mimetype or "", subject)
