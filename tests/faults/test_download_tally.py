@@ -11,13 +11,24 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.orm import sessionmaker
 
-from bench.load import bench_env, first_node, serve
+from bench.load import bench_env, serve
 from bench.seed import seed
 from shared.db.engine import make_engine
 from shared.db.models import Node
 from shared.downloads import DownloadCounter
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def catalogue(tmp_path: Path, nodes: int) -> tuple[str, list[str]]:
+    """A seeded SQLite database: its URL and its node ids in order."""
+    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    seed(url, nodes=nodes, versions_per_node=1)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(Node.id).order_by(Node.id)).scalars().all())
+    engine.dispose()
+    return url, ids
 
 
 def installs(engine_url: str, node_id: str) -> int:
@@ -29,11 +40,8 @@ def installs(engine_url: str, node_id: str) -> int:
 
 
 def test_a_failed_write_keeps_the_tally(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
-    seed(url, nodes=2, versions_per_node=1)
+    url, (a, b) = catalogue(tmp_path, 2)
     engine = make_engine(url)
-    with engine.connect() as conn:
-        a, b = conn.execute(select(Node.id).order_by(Node.id)).scalars().all()
     before = {a: installs(url, a), b: installs(url, b)}
     counter = DownloadCounter(sessionmaker(engine), flush_every=3600)
     for node in (a, a, a, b):
@@ -50,9 +58,7 @@ def test_a_failed_write_keeps_the_tally(tmp_path: Path) -> None:
 
 
 def test_sigterm_writes_the_tally(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
-    seed(url, nodes=3, versions_per_node=1)
-    node = first_node(url)
+    url, (node, *_) = catalogue(tmp_path, 3)
     before = installs(url, node)
     env = {**bench_env(tmp_path), "DATABASE_URL": url, "DOWNLOAD_FLUSH_SECONDS": "3600", "READ_CACHE_SECONDS": "60"}
     with serve("registry", ROOT / "functions/registry/main.py", env) as base:
@@ -65,11 +71,8 @@ def test_sigterm_writes_the_tally(tmp_path: Path) -> None:
 
 
 def test_a_failure_part_way_keeps_only_what_was_not_written(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
-    seed(url, nodes=3, versions_per_node=1)
+    url, (a, b, c) = catalogue(tmp_path, 3)
     engine = make_engine(url)
-    with engine.connect() as conn:
-        a, b, c = conn.execute(select(Node.id).order_by(Node.id)).scalars().all()
     before = {n: installs(url, n) for n in (a, b, c)}
     counter = DownloadCounter(sessionmaker(engine), flush_every=3600)
     for node in (a, a, b, c, c, c):
@@ -90,9 +93,7 @@ def test_a_failure_part_way_keeps_only_what_was_not_written(tmp_path: Path) -> N
 
 def test_an_overdue_tally_is_written_by_the_next_install(tmp_path: Path) -> None:
     """The timer may not run (Cloud Functions holds back the CPU between requests): the next install writes it."""
-    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
-    seed(url, nodes=1, versions_per_node=1)
-    node = first_node(url)
+    url, (node,) = catalogue(tmp_path, 1)
     before = installs(url, node)
     now = [0.0]
     engine = make_engine(url)
