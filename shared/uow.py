@@ -28,6 +28,14 @@ from shared.repositories.search import Search
 
 log = logging.getLogger(__name__)
 
+# Events that change nothing a public catalog read shows, so they leave the read caches alone (CI results can arrive
+# many times a minute). Any other event, including one added later, is taken to change what readers see.
+_UNSEEN_BY_READERS = frozenset({"ci.result_uploaded", "index.reindex_requested"})
+
+
+def changes_what_readers_see(event_type: str) -> bool:
+    return event_type not in _UNSEEN_BY_READERS and not event_type.endswith("_requested")
+
 
 class UnitOfWork:
     session: Session
@@ -58,6 +66,7 @@ class UnitOfWork:
         self._on_change = on_change  # told after a commit that changed what readers see (the read cache drops all)
         self._readers_changed = False
         self._pending_events: list[str] = []
+        self._pending_types: list[str] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -75,6 +84,7 @@ class UnitOfWork:
         self.applied_events = AppliedEvents(self.session)
         self.search = Search(self.session)
         self._pending_events = []
+        self._pending_types = []
         self._readers_changed = False
         return self
 
@@ -101,6 +111,7 @@ class UnitOfWork:
         event.id = new_uuid()
         self.session.add(event)
         self._pending_events.append(event.id)
+        self._pending_types.append(type_)
 
     def audit(
         self, actor_id: str | None, action: str, target_type: str, target_id: str, reason: str = "", **details: Any
@@ -124,7 +135,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
-            changed = bool(self._pending_events) or self._readers_changed
+            changed = self._readers_changed or any(changes_what_readers_see(t) for t in self._pending_types)
             if changed:
                 # The events describe every change a reader can see: instances drop cached reads when this moves.
                 epoch.bump(self.session)
@@ -132,7 +143,7 @@ class UnitOfWork:
         except IntegrityError as exc:
             self.session.rollback()
             raise Conflict("The change conflicts with existing data.", code="conflict") from exc
-        events, self._pending_events, self._readers_changed = self._pending_events, [], False
+        events, self._pending_events, self._pending_types, self._readers_changed = self._pending_events, [], [], False
         if changed and self._on_change is not None:
             self._on_change()
         try:

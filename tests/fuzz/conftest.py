@@ -58,7 +58,14 @@ def fuzz_stack(
     fuzz_database: str, tmp_path_factory: pytest.TempPathFactory, registry_app: object
 ) -> Iterator[FuzzStack]:
     folder = tmp_path_factory.mktemp("fuzz")
-    settings = make_settings(fuzz_database, folder / "data", CI_UPLOAD_KEY_DIGESTS=seed.ci_key_digest())
+    # The read cache and the download tally as deployed: the fuzzer's repeated reads go through them too.
+    settings = make_settings(
+        fuzz_database,
+        folder / "data",
+        CI_UPLOAD_KEY_DIGESTS=seed.ci_key_digest(),
+        READ_CACHE_SECONDS=30,
+        DOWNLOAD_FLUSH_SECONDS=1,
+    )
     container = Container(settings, publisher=InProcessPublisher())
     container.blobs.on_finalized(deliver_finalized)  # type: ignore[attr-defined]
     set_container(container)
@@ -69,4 +76,5 @@ def fuzz_stack(
             yield FuzzStack(api, service, seed.seed(api))
     finally:
         set_container(None)
+        container.downloads.flush()
         container.engine.dispose()

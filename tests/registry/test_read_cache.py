@@ -60,6 +60,11 @@ def a(instance: Callable[..., Container]) -> Container:
     return instance()
 
 
+def current_epoch(c: Container) -> int:
+    with c.sessions() as s:
+        return epoch.current(s)
+
+
 def downloads_in_db(c: Container, node_id: str) -> int:
     with c.sessions() as s:
         return int(s.scalar(select(Node.total_install).where(Node.id == node_id)) or 0)
@@ -125,11 +130,11 @@ def test_a_change_on_another_instance_shows_once_the_epoch_is_read(
         assert api.get("/nodes/shared-node").get_json()["description"] == ""
     with serving(slow):
         assert api.get("/nodes/shared-node").get_json()["description"] == ""
-    before = epoch.current(a.sessions())
+    before = current_epoch(a)
     admin_change = {"id": "shared-node", "description": "changed elsewhere"}
     r = api.put("/publishers/alice-pub/nodes/shared-node", as_="alice", json_body=admin_change)
     assert r.status_code == 200
-    assert epoch.current(a.sessions()) == before + 1
+    assert current_epoch(a) == before + 1
     with serving(a):  # checks the epoch on every read (READ_CACHE_CHECK_SECONDS=0)
         assert api.get("/nodes/shared-node").get_json()["description"] == "changed elsewhere"
     with serving(slow):  # has not looked at the epoch since: still the stored answer, within its bound
@@ -152,10 +157,10 @@ def test_a_ban_elsewhere_stops_installs_here(api: RegistryClient, a: Container) 
 def test_commits_without_events_leave_the_epoch_alone(api: RegistryClient) -> None:
     token = api.owner_with_token()
     api.publish("alice-pub", "quiet", "1.0.0", token)
-    before = epoch.current(api.container.sessions())
+    before = current_epoch(api.container)
     assert api.get("/nodes/quiet/install").status_code == 200  # writes a download, emits nothing
     assert api.post("/publishers/alice-pub/tokens", as_="alice", json_body={"name": "x"}).status_code == 201
-    assert epoch.current(api.container.sessions()) == before
+    assert current_epoch(api.container) == before
 
 
 def test_cached_installs_count_every_download_once_flushed(api: RegistryClient, a: Container) -> None:
@@ -227,3 +232,26 @@ def test_concurrent_misses_of_one_answer_compute_it_once(
     assert len(computed) == 1
     assert {(status, body) for status, body, _ in answers} == {(200, answers[0][1])}
     assert sorted(str(cache) for _, _, cache in answers) == ["None"] + ["hit"] * 7
+
+
+@pytest.mark.parametrize(
+    ("event_type", "moves"),
+    [
+        ("node.updated", True),
+        ("version.scanned", True),
+        ("some.future_event", True),  # unknown events are taken to change what readers see
+        ("ci.result_uploaded", False),
+        ("index.reindex_requested", False),
+        ("version.scan_requested", False),
+    ],
+)
+def test_only_events_readers_can_see_move_the_epoch(a: Container, event_type: str, moves: bool) -> None:
+    tag = a.read_cache.tag()
+    assert tag is not None
+    a.read_cache.put("/nodes?", tag, b"{}", 200, "application/json")
+    before = current_epoch(a)
+    with a.uow() as uow:
+        uow.emit(event_type, node_id="n")
+        uow.commit()
+    assert current_epoch(a) == before + (1 if moves else 0)
+    assert (a.read_cache.get("/nodes?") is None) == moves  # and this instance dropped its answers, or kept them
