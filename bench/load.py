@@ -36,6 +36,13 @@ class Result:
     p50_ms: float
     p99_ms: float
 
+    def against(self, baseline: Result) -> str:
+        """req/s and its ratio to the baseline's, then p50 and p99 and their ratios."""
+        return (
+            f"{self.rps:>7.0f} {self.rps / baseline.rps:>6.2f} {self.p50_ms:>8.2f} "
+            f"{self.p50_ms / baseline.p50_ms:>5.1f} {self.p99_ms:>8.2f} {self.p99_ms / baseline.p99_ms:>5.1f}"
+        )
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -174,10 +181,7 @@ def run_registry(prefix: str, nodes: int, settings: dict[str, str], args: argpar
             except RuntimeError as exc:
                 print(f"{label} skipped: {str(exc).splitlines()[0]}")
                 continue
-            print(
-                f"{label} {r.rps:>7.0f} {r.rps / baseline.rps:>6.2f} {r.p50_ms:>8.2f} "
-                f"{r.p50_ms / baseline.p50_ms:>5.1f} {r.p99_ms:>8.2f} {r.p99_ms / baseline.p99_ms:>5.1f}"
-            )
+            print(f"{label} {r.against(baseline)}")
 
 
 def main(argv: list[str]) -> int:

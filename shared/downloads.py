@@ -20,7 +20,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from shared.errors import Unavailable
+from shared.errors import DatabaseUnavailable
 from shared.repositories.catalog import Nodes
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class DownloadCounter:
             try:
                 self._write_one(node_id, 1)
             except OperationalError as exc:
-                raise Unavailable("The database is unavailable; try again shortly.", retry_after=5) from exc
+                raise DatabaseUnavailable() from exc
             return
         with self._lock:
             self._pending[node_id] += 1
@@ -108,5 +108,5 @@ class DownloadCounter:
 
     def _write_one(self, node_id: str, count: int) -> None:
         with self._sessions() as session:
-            Nodes(session).count_downloads({node_id: count})
+            Nodes(session).count_downloads(node_id, count)
             session.commit()

@@ -55,6 +55,13 @@ class Unavailable(AppError):
         self.retry_after = retry_after
 
 
+class DatabaseUnavailable(Unavailable):
+    """The database cannot be reached (a lost connection, a failover): worth retrying shortly."""
+
+    def __init__(self, message: str = "The database is unavailable; try again shortly.") -> None:
+        super().__init__(message, retry_after=5)
+
+
 class BlobStoreUnavailable(Unavailable):
     """The blob store, or the service that signs its URLs, cannot be reached: the BlobStore adapters turn their
     vendor's failures into this, so use cases stay vendor-free."""

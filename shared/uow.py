@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared import outbox
 from shared.db.models import AuditEntry
 from shared.db.types import new_uuid
-from shared.errors import Conflict, Unavailable
+from shared.errors import Conflict, DatabaseUnavailable
 from shared.ports import EventPublisher
 from shared.repositories import epoch
 from shared.repositories.accounts import Publishers, Tokens, Users
@@ -98,7 +98,7 @@ class UnitOfWork:
         finally:
             self.session.close()
         if isinstance(exc, OperationalError):
-            raise Unavailable("The database is unavailable; try again shortly.", retry_after=5) from exc
+            raise DatabaseUnavailable() from exc
 
     def readers_changed(self) -> None:
         """What readers see changed without an event of this transaction's own (an external search index the

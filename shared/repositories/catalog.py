@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -132,12 +132,8 @@ class Nodes:
         found = {n.id: n for n in self.s.scalars(select(Node).where(Node.id.in_(ids))).unique().all()}
         return [found[i] for i in ids if i in found], total
 
-    def count_downloads(self, counts: Mapping[str, int]) -> None:
-        # In id order, so that two instances writing overlapping tallies take row locks in the same order.
-        for node_id in sorted(counts):
-            self.s.execute(
-                update(Node).where(Node.id == node_id).values(total_install=Node.total_install + counts[node_id])
-            )
+    def count_downloads(self, node_id: str, count: int) -> None:
+        self.s.execute(update(Node).where(Node.id == node_id).values(total_install=Node.total_install + count))
 
     def touch(self, node_id: str) -> None:
         self.s.execute(update(Node).where(Node.id == node_id).values(changed_at=utcnow()))

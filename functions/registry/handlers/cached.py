@@ -21,8 +21,7 @@ def serve(
     request: Request, compute: Callable[[], Computed], on_hit: Callable[[CachedAnswer], None] | None = None
 ) -> Response:
     cache = container().read_cache
-    tag = cache.tag() if cache.enabled else None
-    if tag is None:  # off, or the epoch cannot be read: answer from the database
+    if not cache.enabled or cache.tag() is None:  # off, or the epoch cannot be read: answer from the database
         return compute()[0]
     key = f"{request.path}?{request.query_string.decode('latin-1')}"
     if (hit := cache.get(key)) is None:
