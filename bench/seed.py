@@ -84,6 +84,7 @@ def seed(url: str, nodes: int, versions_per_node: int, rng_seed: int = 1, batch:
         )
         for v in range(versions_per_node):
             version = f"1.{v // 10}.{v % 10}"
+            status = "active" if v < versions_per_node - 1 or rng.random() < 0.8 else "pending"
             version_rows.append(
                 {
                     "id": str(uuid.UUID(int=rng.getrandbits(128))),
@@ -91,8 +92,10 @@ def seed(url: str, nodes: int, versions_per_node: int, rng_seed: int = 1, batch:
                     "version": version,
                     "sort_key": sort_key(version),
                     "pip_dependencies": ["numpy", "torch"],
-                    "status": "active" if v < versions_per_node - 1 or rng.random() < 0.8 else "pending",
-                    "storage_path": f"x/{node_id}/{version}/node.zip",
+                    "status": status,
+                    "storage_path": f"x/{node_id}/{version}/upload/node.zip",
+                    # As if scanned and released (the archives themselves are not written).
+                    "release_path": f"x/{node_id}/{version}/node.zip" if status == "active" else None,
                     "created_at": created + timedelta(hours=v),
                     "updated_at": created + timedelta(hours=v),
                 }

@@ -41,15 +41,14 @@ def main(argv: list[str]) -> int:
         )
         return 0
 
-    from werkzeug.serving import run_simple
-
+    from local.server import serve
     from local.stack import LocalStack
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stack = LocalStack(settings)
     stack.start_timers()
     print(f"registry listening on {settings.base_url} (data in {settings.data_dir.resolve()})", flush=True)
-    run_simple(settings.host, settings.port, stack, threaded=True, use_reloader=False)
+    serve(settings.host, settings.port, stack)
     return 0
 
 

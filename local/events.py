@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+from shared.adapters.inprocess_publisher import Message
+
 log = logging.getLogger(__name__)
 
 
@@ -27,3 +29,10 @@ def deliver_finalized(bucket: str, path: str, size: int) -> None:
         scanner(event)
     except Exception:  # like Cloud Storage: the upload itself has succeeded; the scan sweep retries
         log.exception("local scanner failed on %s", path)
+
+
+def deliver_to_releases(message: Message) -> None:
+    """What the `scanner-release` push subscription does: hand a registry event to the scanner's releases."""
+    from functions.scanner.main import handle_release_message
+
+    handle_release_message(message.data, message.attributes)

@@ -11,7 +11,7 @@ from typing import Any
 
 import functions_framework
 
-from local.events import deliver_finalized
+from local.events import deliver_finalized, deliver_to_releases
 from shared import outbox, routing
 from shared.adapters.inprocess_publisher import InProcessPublisher, Message
 from shared.adapters.local_blobs import PREFIX as BLOB_PREFIX
@@ -51,8 +51,13 @@ class LocalStack:
         if isinstance(publisher, InProcessPublisher):
             # Registry events reach the indexer in-process, as Pub/Sub delivers them to it in the cloud.
             publisher.subscribe(settings.events_topic, self._index_event)
+            # ...and to the scanner's releases, as the scanner-release push subscription does.
+            publisher.subscribe(settings.events_topic, deliver_to_releases)
         blobs = self.container.blobs
         if isinstance(blobs, LocalBlobStore):
+            removed = blobs.remove_partial_uploads()
+            if removed:
+                log.info("removed %d partial uploads left by an earlier crash", removed)
             blobs.on_finalized(deliver_finalized)
         self._stop = threading.Event()
 

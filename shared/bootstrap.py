@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 from functools import cached_property
 
@@ -74,13 +73,25 @@ class Container:
             from shared.adapters.gcs_blobs import GcsBlobStore
 
             return GcsBlobStore(
-                s.uploads_bucket, project=s.gcp_project, ttl_seconds=s.signed_url_ttl_seconds, endpoint=s.gcs_endpoint
+                s.uploads_bucket,
+                releases_bucket=s.releases_bucket,
+                project=s.gcp_project,
+                ttl_seconds=s.signed_url_ttl_seconds,
+                download_ttl_seconds=s.archive_download_ttl_seconds,
+                endpoint=s.gcs_endpoint,
             )
-        from shared.adapters.local_blobs import LocalBlobStore
+        from shared.adapters.local_blobs import LocalBlobStore, persistent_key
 
-        key = (s.local_signing_key or secrets.token_hex(32)).encode()
+        # Kept under DATA_DIR, so that URLs handed out before a restart still work after it.
+        key = s.local_signing_key.encode() if s.local_signing_key else persistent_key(s.data_dir / "signing.key")
         return LocalBlobStore(
-            s.data_dir / "blobs", s.base_url, key, bucket=s.uploads_bucket, ttl_seconds=s.signed_url_ttl_seconds
+            s.data_dir / "blobs",
+            s.base_url,
+            key,
+            incoming_bucket=s.uploads_bucket,
+            releases_bucket=s.releases_bucket,
+            ttl_seconds=s.signed_url_ttl_seconds,
+            download_ttl_seconds=s.archive_download_ttl_seconds,
         )
 
     @cached_property

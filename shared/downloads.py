@@ -17,9 +17,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from shared.db.transient import is_transient
 from shared.errors import DatabaseUnavailable
 from shared.repositories.catalog import Nodes
 
@@ -45,8 +45,10 @@ class DownloadCounter:
         if self._flush_every <= 0:
             try:
                 self._write_one(node_id, 1)
-            except OperationalError as exc:
-                raise DatabaseUnavailable() from exc
+            except Exception as exc:
+                if is_transient(exc):
+                    raise DatabaseUnavailable() from exc
+                raise
             return
         with self._lock:
             self._pending[node_id] += 1

@@ -74,3 +74,8 @@ class BlobStoreUnavailable(Unavailable):
         code: str | None = None,
     ) -> None:
         super().__init__(message, retry_after=retry_after, code=code)
+
+
+class ArchiveMismatch(Exception):
+    """Bytes about to be released are not the bytes that were judged (their SHA-256 differs), or another archive is
+    already released under that name: never served, never retried blindly."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -31,42 +32,44 @@ def relay(sessions: sessionmaker[Session], publisher: EventPublisher, event_ids:
     ids = list(event_ids)
     if not ids:
         return 0
-    with sessions() as session:
-        rows = session.scalars(
-            select(OutboxEvent).where(OutboxEvent.id.in_(ids), OutboxEvent.published_at.is_(None))
-        ).all()
-        return _send(session, publisher, rows)
+    return _send(sessions, publisher, OutboxEvent.id.in_(ids))
 
 
 def sweep(sessions: sessionmaker[Session], publisher: EventPublisher, limit: int = 500) -> int:
     """Send what earlier relays left behind, oldest first. Safe to run concurrently with relays:
     consumers deduplicate on the event id, so a rare double send is harmless."""
+    return _send(sessions, publisher, None, limit=limit)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    id: str
+    topic: str
+    type: str
+    data: bytes
+    attributes: dict[str, str]
+
+
+def _send(sessions: sessionmaker[Session], publisher: EventPublisher, which: Any, *, limit: int = 500) -> int:
+    """Read the unsent rows, let go of the connection, publish, then record each outcome in a short transaction of
+    its own. No connection is held while publishing: an in-process consumer (the local stack's indexer) opens its
+    own, and a slow Pub/Sub must not pin one of the pool's few connections."""
+    stmt = select(OutboxEvent).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.created_at)
+    stmt = stmt.where(which) if which is not None else stmt.limit(limit)
     with sessions() as session:
-        rows = session.scalars(
-            select(OutboxEvent).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.created_at).limit(limit)
-        ).all()
-        return _send(session, publisher, rows)
-
-
-def _send(session: Session, publisher: EventPublisher, rows: Iterable[OutboxEvent]) -> int:
+        pending = [_Pending(r.id, r.topic, r.type, *encode(r)) for r in session.scalars(stmt).all()]
     sent = 0
-    for row in rows:
-        data, attributes = encode(row)
+    for event in pending:
+        values: dict[str, Any] = {"attempts": OutboxEvent.attempts + 1}
         try:
-            publisher.publish(row.topic, data, attributes)
+            publisher.publish(event.topic, event.data, event.attributes)
         except Exception as exc:  # noqa: BLE001 - any publisher failure leaves the row for the sweep
-            log.warning("outbox: publishing %s (%s) failed: %s", row.id, row.type, exc)
-            session.execute(
-                update(OutboxEvent)
-                .where(OutboxEvent.id == row.id)
-                .values(attempts=OutboxEvent.attempts + 1, last_error=str(exc)[:2000])
-            )
+            log.warning("outbox: publishing %s (%s) failed: %s", event.id, event.type, exc)
+            values["last_error"] = str(exc)[:2000]
         else:
-            session.execute(
-                update(OutboxEvent)
-                .where(OutboxEvent.id == row.id)
-                .values(published_at=utcnow(), attempts=OutboxEvent.attempts + 1)
-            )
+            values["published_at"] = utcnow()
             sent += 1
-        session.commit()
+        with sessions() as session:
+            session.execute(update(OutboxEvent).where(OutboxEvent.id == event.id).values(**values))
+            session.commit()
     return sent

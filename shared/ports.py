@@ -4,28 +4,51 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol
 
 
 class BlobStore(Protocol):
-    def signed_upload_url(self, path: str, content_type: str) -> str:
-        """A URL that accepts one PUT of `path` with exactly this content type, answering 200.
+    """Node archives in two places (see `shared.archives`). Uploads land in a private quarantine through signed,
+    create-only PUT URLs; only the scanner's clean verdict copies the exact bytes it judged to the public release
+    location, create-only, and a ban or flag withdraws them from there.
 
-        Raises `shared.errors.BlobStoreUnavailable` when the store, or what signs for it, cannot be reached now:
-        adapters translate their vendor's failures, so callers handle one error."""
+    Methods that reach the store raise `shared.errors.BlobStoreUnavailable` when it, or what signs for it, cannot be
+    reached now: adapters translate their vendor's failures, so callers handle one error."""
+
+    # -- the quarantine -------------------------------------------------------------------------------------------
+    def signed_upload_url(self, path: str, content_type: str, max_bytes: int) -> str:
+        """A URL that accepts one PUT of `path` with exactly this content type and at most `max_bytes`, answering 200;
+        a PUT of an object already stored fails (412, as Cloud Storage's `if-generation-match: 0`)."""
         ...
 
-    def download_url(self, path: str) -> str:
-        """An absolute URL that serves the stored object by GET."""
+    def signed_download_url(self, path: str) -> str:
+        """A short-lived URL that reads one quarantined object: for its publisher and admins, never for the public."""
         ...
 
-    def exists(self, path: str) -> bool: ...
-
-    def read(self, path: str) -> bytes: ...
+    def exists(self, path: str) -> bool:
+        """Whether the quarantine holds `path`."""
+        ...
 
     def open_read(self, path: str) -> BinaryIO:
-        """A readable binary stream of the object (FileNotFoundError if missing), for large archives."""
+        """A readable binary stream of a quarantined object (FileNotFoundError if missing), for large archives."""
         ...
+
+    # -- the releases ---------------------------------------------------------------------------------------------
+    def release(self, path: str, data: IO[bytes], sha256: str) -> None:
+        """Store `data` at `path` in the release location, create-only. Its SHA-256 must be `sha256`, else nothing is
+        stored and `ArchiveMismatch` is raised; an object already released there with that digest is success (a
+        retried release), any other is `ArchiveMismatch`."""
+        ...
+
+    def withdraw(self, path: str) -> None:
+        """Make a released object unreadable at once; a missing one is fine."""
+        ...
+
+    def release_url(self, path: str) -> str:
+        """The absolute public URL of a released object."""
+        ...
+
+    def is_released(self, path: str) -> bool: ...
 
 
 class EventPublisher(Protocol):

@@ -26,9 +26,14 @@ class Settings(BaseSettings):
     public_base_url: str | None = Field(None, alias="PUBLIC_BASE_URL")
 
     blob_backend: Literal["local", "gcs"] = Field("local", alias="BLOB_BACKEND")
-    uploads_bucket: str = Field("comfy-registry-uploads", alias="UPLOADS_BUCKET")
+    # Uploads land in the private quarantine bucket; only the scanner's clean verdict copies them to the public
+    # releases bucket.
+    uploads_bucket: str = Field("comfy-registry-uploads", alias="UPLOADS_BUCKET", min_length=1)
+    releases_bucket: str = Field("comfy-registry-releases", alias="RELEASES_BUCKET", min_length=1)
     signed_url_ttl_seconds: int = Field(900, alias="SIGNED_URL_TTL_SECONDS", gt=0, le=7 * 24 * 3600)
-    # Key for the local blob store's URL signatures; a fresh one per process is fine locally.
+    # How long a publisher's or admin's link to a quarantined archive works.
+    archive_download_ttl_seconds: int = Field(300, alias="ARCHIVE_DOWNLOAD_TTL_SECONDS", gt=0, le=24 * 3600)
+    # Key for the local blob store's URL signatures; unset, one is kept in DATA_DIR/signing.key.
     local_signing_key: str | None = Field(None, alias="LOCAL_SIGNING_KEY")
     gcs_endpoint: str | None = Field(None, alias="STORAGE_EMULATOR_HOST")
 
@@ -54,6 +59,9 @@ class Settings(BaseSettings):
     rate_new_version_burst: int = Field(5, alias="RATE_NEW_VERSION_BURST", ge=1)
 
     bulk_max_items: int = Field(100, alias="BULK_MAX_ITEMS", ge=1)
+    # Origins whose browsers may call us with credentials (comma-separated, exact). `*` lets any other origin read
+    # without credentials: the API authenticates by bearer header, never by cookie.
+    cors_origins: str = Field("*", alias="CORS_ORIGINS")
 
     # The scanner's bounds on one archive (see functions/scanner/limits.py for what each guards against).
     scan_max_archive_bytes: int = Field(200 * 1024 * 1024, alias="SCAN_MAX_ARCHIVE_BYTES", gt=0)
@@ -115,6 +123,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'registry.sqlite3').resolve()}"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def service_account_list(self) -> list[str]:

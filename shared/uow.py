@@ -7,11 +7,12 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import outbox
 from shared.db.models import AuditEntry
+from shared.db.transient import is_transient
 from shared.db.types import new_uuid
 from shared.errors import Conflict, DatabaseUnavailable
 from shared.ports import EventPublisher
@@ -97,8 +98,10 @@ class UnitOfWork:
                 self.session.rollback()
         finally:
             self.session.close()
-        if isinstance(exc, OperationalError):
+        if exc is not None and is_transient(exc):
             raise DatabaseUnavailable() from exc
+        if isinstance(exc, IntegrityError):  # met by an autoflush: a concurrent writer got there first
+            raise Conflict("The change conflicts with existing data.", code="conflict") from exc
 
     def readers_changed(self) -> None:
         """What readers see changed without an event of this transaction's own (an external search index the

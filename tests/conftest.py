@@ -17,7 +17,7 @@ os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = "127.0.0.1:9099"
 for _var in ("DATABASE_URL", "BLOB_BACKEND", "EVENTS_BACKEND", "PUBLIC_BASE_URL", "PUBSUB_EMULATOR_HOST"):
     os.environ.pop(_var, None)
 
-from local.events import deliver_finalized  # noqa: E402
+from local.events import deliver_finalized, deliver_to_releases  # noqa: E402
 from shared.adapters.inprocess_publisher import InProcessPublisher  # noqa: E402
 from shared.bootstrap import Container, set_container  # noqa: E402
 from shared.db import migrate  # noqa: E402
@@ -127,6 +127,7 @@ def events() -> InProcessPublisher:
 def container(database_url: str, tmp_path: Path, events: InProcessPublisher) -> Iterator[Container]:
     c = Container(make_settings(database_url, tmp_path / "data"), publisher=events)
     c.blobs.on_finalized(deliver_finalized)  # type: ignore[attr-defined]  # uploads are scanned, as in the cloud
+    events.subscribe(c.settings.events_topic, deliver_to_releases)  # unbans and activations are released
     set_container(c)
     try:
         yield c

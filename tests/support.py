@@ -6,7 +6,7 @@ import io
 import json
 import zipfile
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from werkzeug.test import Client, TestResponse
 
@@ -131,6 +131,8 @@ class RegistryClient:
         )
         assert r.status_code == 201, r.get_data(as_text=True)
         data = dict(r.get_json())
+        # Where the upload lands in the quarantine (not on the wire: tests store archives there directly).
+        data["storage_path"] = unquote(urlsplit(data["signedUrl"]).path).split("/", 4)[4]
         if upload:
             assert self.upload(data["signedUrl"], clean_pack(node_id, version)).status_code == 200
         return data
@@ -140,6 +142,12 @@ class RegistryClient:
         parts = urlsplit(signed_url)
         blob_client = Client(self.container.blobs.wsgi)  # type: ignore[attr-defined]
         return blob_client.put(f"{parts.path}?{parts.query}", data=body, content_type=content_type)
+
+    def download(self, url: str) -> TestResponse:
+        """GET a local blob URL (a release, or a signed quarantine link) through the blob store's HTTP side."""
+        parts = urlsplit(url)
+        blob_client = Client(self.container.blobs.wsgi)  # type: ignore[attr-defined]
+        return blob_client.get(f"{parts.path}?{parts.query}" if parts.query else parts.path)
 
     def owner_with_token(self, uid: str = "alice", publisher_id: str = "alice-pub") -> str:
         self.create_publisher(uid, publisher_id)

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from shared.bootstrap import Container, set_container
+from tests.conftest import make_settings
 from tests.support import RegistryClient
 
 
@@ -22,7 +29,23 @@ def test_unknown_route_and_method(api: RegistryClient) -> None:
     assert r.status_code == 405 and "GET" in r.headers["Allow"]
 
 
-def test_cors_reflects_the_origin(api: RegistryClient) -> None:
+@contextmanager
+def cors(database_url: str, tmp_path: Path, registry_app: Any, origins: str) -> Iterator[RegistryClient]:
+    """The registry function with CORS_ORIGINS set to `origins`."""
+    c = Container(make_settings(database_url, tmp_path / f"cors-{len(origins)}", CORS_ORIGINS=origins))
+    set_container(c)
+    try:
+        yield RegistryClient(registry_app.test_client(), c)
+    finally:
+        set_container(None)
+
+
+def test_cors_credentials_only_for_listed_origins(database_url: str, tmp_path: Path, registry_app: Any) -> None:
+    with cors(database_url, tmp_path, registry_app, "https://registry.comfy.org, *") as api:
+        _listed_and_wildcard(api)
+
+
+def _listed_and_wildcard(api: RegistryClient) -> None:
     r = api.call(
         "OPTIONS",
         "/nodes",
@@ -30,9 +53,28 @@ def test_cors_reflects_the_origin(api: RegistryClient) -> None:
     )
     assert r.status_code == 204
     assert r.headers["Access-Control-Allow-Origin"] == "https://registry.comfy.org"
+    assert r.headers["Access-Control-Allow-Credentials"] == "true"
     assert r.headers["Access-Control-Allow-Headers"] == "authorization"
-    r = api.get("/nodes", headers={"Origin": "http://localhost:5173"})
-    assert r.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    # Any other page (ComfyUI's own, on a user's machine) may read, without credentials.
+    r = api.get("/nodes", headers={"Origin": "https://evil.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in r.headers and "Origin" in r.headers["Vary"]
+
+
+def test_cors_without_a_wildcard_answers_unlisted_origins_nothing(
+    database_url: str, tmp_path: Path, registry_app: Any
+) -> None:
+    with cors(database_url, tmp_path, registry_app, "https://registry.comfy.org") as api:
+        for method in ("GET", "OPTIONS"):
+            r = api.call(method, "/nodes", headers={"Origin": "https://evil.example"})
+            assert "Access-Control-Allow-Origin" not in r.headers
+            assert "Access-Control-Allow-Credentials" not in r.headers
+        r = api.get("/nodes", headers={"Origin": "https://registry.comfy.org/"})
+        assert r.headers["Access-Control-Allow-Origin"] == "https://registry.comfy.org/"
+    # A literal "*" origin is never taken for a listed one.
+    with cors(database_url, tmp_path, registry_app, "*") as api:
+        r = api.get("/nodes", headers={"Origin": "*"})
+        assert r.headers["Access-Control-Allow-Origin"] == "*" and "Access-Control-Allow-Credentials" not in r.headers
 
 
 def test_database_outage_is_503_with_retry_after(api: RegistryClient) -> None:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import functions_framework
 
-# Re-exported: callers decode pushes through this module, as before the decoding had a module of its own.
-from functions.indexer.messages import Event, MalformedMessage, parse_event, push_message
+# Re-exported: callers decode pushes through this module, as before the decoding moved to shared/
+from shared.messages import Event, MalformedMessage, parse_event, push_message
 
 if TYPE_CHECKING:
     from cloudevents.http import CloudEvent

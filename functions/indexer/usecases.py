@@ -12,8 +12,8 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from functions.indexer.messages import Event
 from functions.indexer.records import node_record, version_record
+from shared.messages import Event
 from shared.ports import SearchIndex
 from shared.uow import UnitOfWork
 from shared.versions import INSTALLABLE

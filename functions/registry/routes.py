@@ -17,6 +17,7 @@ from functions.registry.handlers import (
     scans,
     search,
 )
+from functions.registry.handlers.common import container
 from functions.registry.handlers.guard import guarded
 from shared.http.router import Route, Router
 
@@ -89,4 +90,7 @@ ROUTES = [
 ]
 
 # Every handler behind the same input guard (no NUL characters: PostgreSQL text cannot hold them).
-router = Router([replace(r, handler=guarded(r.handler)) for r in ROUTES])
+router = Router(
+    [replace(r, handler=guarded(r.handler)) for r in ROUTES],
+    cors_origins=lambda: container().settings.cors_origin_list,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import wire
+from shared import releases, wire
 from shared.db.models import Node, NodeVersion, PersonalAccessToken, Publisher, User
 from shared.ports import BlobStore
 
@@ -17,7 +17,8 @@ def version(v: NodeVersion, blobs: BlobStore, *, include_reason: bool = True) ->
         "createdAt": wire.time(v.created_at),
         "changelog": v.changelog,
         "dependencies": list(v.pip_dependencies or []),
-        "downloadUrl": blobs.download_url(v.storage_path),
+        # Only a released archive is public: pending, flagged, banned and deleted versions have none.
+        "downloadUrl": releases.download_url(blobs, v),
         "deprecated": bool(v.deprecated),
         "deprecation_reason": v.deprecation_reason or "",
         "status": wire.version_status(v.status),

@@ -11,14 +11,15 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import IO, Literal
 
 from functions.scanner.engine import scan_archive
 from functions.scanner.limits import ScanLimits
 from functions.scanner.report import ExtractedNode, ScanReport, Severity
-from shared import versions
-from shared.db.models import ComfyNode, NodeVersion
+from shared import archives, releases, versions
+from shared.db.models import ComfyNode, Node, NodeVersion
 from shared.db.types import utcnow
+from shared.errors import ArchiveMismatch
 from shared.ports import BlobStore
 from shared.settings import Settings
 from shared.uow import UnitOfWork
@@ -26,6 +27,10 @@ from shared.uow import UnitOfWork
 log = logging.getLogger(__name__)
 CONSUMER = "scanner"
 Outcome = Literal["scanned", "missing", "unknown", "duplicate", "unchanged"]
+CHANGED_AFTER_VERDICT = (
+    "Flagged by automated checks: the uploaded archive changed after it was judged; publish a new version"
+)
+RELEASE_CONFLICT = "Flagged by automated checks: another archive is already released under this version number"
 
 
 @dataclass(frozen=True)
@@ -50,25 +55,29 @@ def limits_from(settings: Settings) -> ScanLimits:
 def scan_stored(
     uow: UnitOfWork, blobs: BlobStore, limits: ScanLimits, path: str, event_id: str, *, rescan: bool = False
 ) -> Result:
-    """Scan the archive stored at `path` and move its version out of `pending` (or re-judge it, with rescan)."""
+    """Scan the quarantined archive at `path` and move its version out of `pending` (or re-judge it, with rescan).
+    A clean verdict releases the exact bytes judged before the version turns active."""
     with uow:
         row = uow.versions.by_storage_path(path)
         if row is None:
+            log.warning("scanner: %s is no version's upload (a stray or superseded PUT); nothing changes", path)
             return Result("unknown")
         if not _scannable(row, rescan):
+            log.warning("scanner: an upload of %s arrived after its verdict (%s); nothing changes", path, row.status)
             return Result("unchanged", row.status)
     try:
         local = _fetch(blobs, path, limits.max_archive_bytes + 1)
     except FileNotFoundError:
-        return _record(uow, path, event_id, None, rescan=rescan)
+        return _record(uow, blobs, path, event_id, None, None, rescan=rescan)
     # A store failure above raises, so the event is delivered again; only the archive itself is judged here.
     with local:
         report = scan_archive(local, limits)
-    return _record(uow, path, event_id, report, rescan=rescan)
+        return _record(uow, blobs, path, event_id, report, local, rescan=rescan)
 
 
 def _fetch(blobs: BlobStore, path: str, cap: int) -> tempfile.SpooledTemporaryFile[bytes]:
-    """A local copy of at most `cap` bytes (one past the archive limit, so the engine still sees it is too big)."""
+    """A local copy of at most `cap` bytes (one past the archive limit, so the engine still sees it is too big).
+    The scan and the release both read this copy: what is released is exactly what was judged."""
     local: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
     try:
         with blobs.open_read(path) as handle:
@@ -89,7 +98,18 @@ def _scannable(row: NodeVersion, rescan: bool) -> bool:
     return row.status == versions.PENDING
 
 
-def _record(uow: UnitOfWork, path: str, event_id: str, report: ScanReport | None, *, rescan: bool) -> Result:
+def _record(
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    path: str,
+    event_id: str,
+    report: ScanReport | None,
+    local: IO[bytes] | None,
+    *,
+    rescan: bool,
+) -> Result:
+    """Apply the verdict in one transaction, holding the version's row: the release (or withdrawal) happens before
+    the commit, so an active version always has its public archive and a flagged one never does."""
     with uow:
         if not uow.applied_events.first_time(CONSUMER, event_id):
             return Result("duplicate")
@@ -100,11 +120,10 @@ def _record(uow: UnitOfWork, path: str, event_id: str, report: ScanReport | None
         if not _scannable(row, rescan):  # another delivery got here first
             uow.commit()
             return Result("unchanged", row.status)
+        node = uow.nodes.get(row.node_id)
+        assert node is not None  # a version's node is never removed (node_versions cascades with it)
         before = row.status
-        if report is None:
-            row.status, row.status_reason = versions.DELETED, versions.MISSING_ARCHIVE_REASON
-        else:
-            _apply_report(uow, row, report)
+        _judge(uow, blobs, node, row, report, local)
         row.scanned_at = row.updated_at = utcnow()
         uow.nodes.touch(row.node_id)
         uow.emit(
@@ -127,6 +146,42 @@ def _record(uow: UnitOfWork, path: str, event_id: str, report: ScanReport | None
             )
         uow.commit()
         return Result("scanned" if report else "missing", row.status, row.status_reason)
+
+
+def _judge(
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    node: Node,
+    row: NodeVersion,
+    report: ScanReport | None,
+    local: IO[bytes] | None,
+) -> None:
+    if report is None:
+        row.status, row.status_reason = versions.DELETED, versions.MISSING_ARCHIVE_REASON
+    elif row.archive_sha256 is not None and report.sha256 != row.archive_sha256:
+        # A rescan met other bytes than those judged before: the quarantine was written twice. Never serve either.
+        log.error(
+            "scanner: %s changed after its verdict (%s, now %s)", row.storage_path, row.archive_sha256, report.sha256
+        )
+        row.status, row.status_reason = versions.FLAGGED, CHANGED_AFTER_VERDICT
+    else:
+        _apply_report(uow, row, report)
+        if releases.servable(row, node) and local is not None and report.sha256:
+            _release(blobs, node, row, local, report.sha256)
+            return
+    releases.withdraw(blobs, [(node, row)])
+
+
+def _release(blobs: BlobStore, node: Node, row: NodeVersion, local: IO[bytes], sha256: str) -> None:
+    target = archives.release_path(node.publisher_id, node.id, row.version)
+    local.seek(0)
+    try:
+        blobs.release(target, local, sha256)
+    except ArchiveMismatch as exc:
+        log.error("scanner: not releasing %s: %s", row.storage_path, exc)
+        row.status, row.status_reason = versions.FLAGGED, RELEASE_CONFLICT
+        return
+    row.release_path = target
 
 
 def _apply_report(uow: UnitOfWork, row: NodeVersion, report: ScanReport) -> None:
@@ -188,7 +243,10 @@ def sweep(
     max_versions: int = 10_000,
 ) -> dict[str, int]:
     """Scan versions left pending too long (their upload event was lost), or with rescan_all every live version
-    (after a rule change). Each gets a synthetic event id, so reruns of the sweep itself are harmless."""
+    (after a rule change), then release the installable versions that have no public archive yet (`release_*`
+    counts). Each scan gets a synthetic event id, so reruns of the sweep itself are harmless."""
+    from functions.scanner.release import sweep_unreleased
+
     counts: dict[str, int] = {}
     after = ""
     statuses = (versions.PENDING, versions.ACTIVE, versions.FLAGGED) if rescan_all else (versions.PENDING,)
@@ -207,4 +265,6 @@ def sweep(
             counts[result.outcome] = counts.get(result.outcome, 0) + 1
         after = paths[-1][0]
         done += len(paths)
+    for outcome, count in sweep_unreleased(uow_factory, blobs, batch=batch, max_versions=max_versions).items():
+        counts[f"release_{outcome}"] = count
     return counts

@@ -1,16 +1,18 @@
-"""Entry points of the scanner function: `scanner` (Cloud Storage object.finalized on the uploads bucket) and
-`scanner_sweep` (Cloud Scheduler: versions whose upload event was lost, or a full rescan after a rule change)."""
+"""Entry points of the scanner function: `scanner` (Cloud Storage object.finalized on the quarantine bucket),
+`scanner_release` (Pub/Sub registry-events: releases after an admin activation or an unban; the scanner is the only
+writer of public archives) and `scanner_sweep` (Cloud Scheduler: versions whose upload event was lost, releases left
+undone, or a full rescan after a rule change)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import functions_framework
 from flask import Request, Response
 
 log = logging.getLogger(__name__)
-ARCHIVE_NAME = "node.zip"
 # The engine, the database layer and the settings load on the first event (lazy initialisation): the two entry
 # points deployed from this source each pay only for what they use.
 
@@ -18,16 +20,48 @@ ARCHIVE_NAME = "node.zip"
 @functions_framework.cloud_event
 def scanner(cloud_event: Any) -> None:
     from functions.scanner import apply
+    from shared import archives
     from shared.bootstrap import get_container
 
     data = cloud_event.data or {}
     name, bucket = str(data.get("name", "")), str(data.get("bucket", ""))
     c = get_container()
-    if bucket != c.settings.uploads_bucket or not name.endswith("/" + ARCHIVE_NAME):
+    if bucket != c.settings.uploads_bucket or not archives.is_archive(name):
         log.info("scanner: ignoring gs://%s/%s", bucket, name)
         return
     result = apply.scan_stored(c.uow(), c.blobs, apply.limits_from(c.settings), name, str(cloud_event["id"]))
     log.info("scanner: %s -> %s %s", name, result.outcome, result.status or "")
+
+
+def handle_release_message(data: bytes, attributes: Mapping[str, str]) -> dict[str, int]:
+    """Apply one registry event to the public releases. The local stack calls this for every in-process message;
+    failures other than a malformed message raise, so that the message is delivered again."""
+    from functions.scanner import release
+    from shared.bootstrap import get_container
+    from shared.messages import MalformedMessage, parse_event
+
+    try:
+        event = parse_event(data, attributes)
+    except MalformedMessage as exc:
+        log.error("scanner_release: dropping a malformed message (%s): %s", dict(attributes), exc)
+        return {}
+    c = get_container()
+    counts = release.apply_event(c.uow, c.blobs, event.type, event.payload)
+    if counts:
+        log.info("scanner_release: %s %s -> %s", event.type, event.id, counts)
+    return counts
+
+
+@functions_framework.cloud_event
+def scanner_release(cloud_event: Any) -> None:
+    from shared.messages import MalformedMessage, push_message
+
+    try:
+        data, attributes = push_message(cloud_event.data)
+    except MalformedMessage as exc:
+        log.error("scanner_release: dropping a malformed push (%s): %s", cloud_event.get("id"), exc)
+        return
+    handle_release_message(data, attributes)
 
 
 def _sweep(request: Request) -> Response:

@@ -1,24 +1,39 @@
-"""The Cloud Storage blob store: V4 signed PUT URLs for uploads, public GET URLs for downloads.
+"""The Cloud Storage blob store: uploads land in a private quarantine bucket through V4 signed PUT URLs; released
+archives are copied into a public releases bucket, create-only; quarantined objects are read by others only through
+short-lived signed GET URLs.
 
-`google.cloud.storage` and `google.auth` are imported inside methods only, so a function that never
-touches uploads does not pay for them on a cold start."""
+What the clients allow: comfy-cli PUTs the archive with a Content-Type header and nothing else, so a signed URL can
+bind the content type but no `x-goog-if-generation-match` or `x-goog-content-length-range` header (a signed header
+the client does not send fails the upload). Create-only uploads are therefore kept by the quarantine bucket's
+retention policy (Terraform): Cloud Storage refuses to replace a stored object while it is retained, which outlasts
+every URL. Nothing a late or repeated PUT writes is ever served: releases are copies of the bytes the scanner
+judged, checked by SHA-256 and stored with `if_generation_match=0`.
+
+`google.cloud.storage` and `google.auth` are imported inside methods only, so a function that never touches
+archives does not pay for them on a cold start."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 from urllib.parse import quote
 
-from shared.errors import BlobStoreUnavailable
+from shared.archives import ARCHIVE_TYPE
+from shared.errors import ArchiveMismatch, BlobStoreUnavailable
 
 log = logging.getLogger(__name__)
 
 _GCS = "https://storage.googleapis.com"
 # cloud-platform covers both the storage calls and IAM signBlob (used when signing remotely).
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+_CHUNK = 1 << 20
+# Released objects are public: no edge cache may keep one after it is withdrawn.
+RELEASE_CACHE_CONTROL = "no-cache"
 
 
 class GcsBlobStore:
@@ -26,15 +41,19 @@ class GcsBlobStore:
         self,
         bucket: str,
         *,
+        releases_bucket: str,
         project: str,
         ttl_seconds: int = 900,
+        download_ttl_seconds: int = 300,
         endpoint: str | None = None,
         public_base_url: str | None = None,
         credentials: Any = None,
     ) -> None:
         self.bucket = bucket
+        self.releases_bucket = releases_bucket
         self._project = project
         self._ttl = ttl_seconds
+        self._download_ttl = download_ttl_seconds
         # STORAGE_EMULATOR_HOST is often given without a scheme ("127.0.0.1:9023").
         if endpoint and "://" not in endpoint:
             endpoint = f"http://{endpoint}"
@@ -45,12 +64,18 @@ class GcsBlobStore:
         # Built on first use; two racing first requests only build a spare client.
         self._client: Any = None
 
-    # -- the port --------------------------------------------------------------------------------
-    def signed_upload_url(self, path: str, content_type: str) -> str:
+    # -- the quarantine -------------------------------------------------------------------------------------------
+    def signed_upload_url(self, path: str, content_type: str, max_bytes: int) -> str:
+        # max_bytes cannot be signed into a URL the client uses as is (see the module's docstring); the scanner
+        # reads at most one byte past its archive limit and judges a larger upload too large.
         with _unavailable_on_outage("signing an upload URL"):
-            return self._sign_upload(path, content_type)
+            return self._sign(path, "PUT", self._ttl, content_type=content_type)
 
-    def _sign_upload(self, path: str, content_type: str) -> str:
+    def signed_download_url(self, path: str) -> str:
+        with _unavailable_on_outage("signing a download URL"):
+            return self._sign(path, "GET", self._download_ttl)
+
+    def _sign(self, path: str, method: str, ttl: int, *, content_type: str | None = None) -> str:
         signer = self._signing_credentials()
         kwargs: dict[str, Any] = {}
         if not _can_sign_locally(signer):
@@ -64,45 +89,74 @@ class GcsBlobStore:
                 "service_account_email": signer.service_account_email,
                 "access_token": signer.token,
             }
-        blob = self._bucket().blob(path)
+        if content_type is not None:
+            kwargs["content_type"] = content_type  # a signed header: any other Content-Type is refused
+        blob = self._bucket(self.bucket).blob(path)
         return str(
             blob.generate_signed_url(
                 version="v4",
-                method="PUT",
-                content_type=content_type,  # signed header: any other Content-Type is refused
-                expiration=timedelta(seconds=self._ttl),
+                method=method,
+                expiration=timedelta(seconds=ttl),
                 api_access_endpoint=self._endpoint or _GCS,
                 credentials=signer,
                 **kwargs,
             )
         )
 
-    def download_url(self, path: str) -> str:
-        # The library's quoting of object names; the uploads bucket's objects are public.
-        return f"{self._public}/{self.bucket}/{quote(path, safe='/~')}"
-
     def exists(self, path: str) -> bool:
-        return bool(self._bucket().blob(path).exists())
-
-    def read(self, path: str) -> bytes:
-        from google.api_core.exceptions import NotFound
-
-        try:
-            return bytes(self._bucket().blob(path).download_as_bytes())
-        # Raise what LocalBlobStore raises for a missing object, so callers handle one error.
-        except NotFound as exc:
-            raise FileNotFoundError(path) from exc
+        with _unavailable_on_outage("looking up an upload"):
+            return bool(self._bucket(self.bucket).blob(path).exists())
 
     def open_read(self, path: str) -> BinaryIO:
         from google.api_core.exceptions import NotFound
 
-        blob = self._bucket().blob(path)
+        blob = self._bucket(self.bucket).blob(path)
         try:
             blob.reload()  # fails fast for a missing object, before the caller starts reading
         except NotFound as exc:
             raise FileNotFoundError(path) from exc
+        # reload() set the blob's generation, which every read then names: a replacement cannot slip in halfway.
         handle: BinaryIO = blob.open("rb")
         return handle
+
+    # -- the releases ---------------------------------------------------------------------------------------------
+    def release(self, path: str, data: IO[bytes], sha256: str) -> None:
+        from google.api_core.exceptions import PreconditionFailed
+
+        start = data.tell()
+        if _sha256(data) != sha256:
+            raise ArchiveMismatch(f"the bytes to release at {path} are not the judged ones")
+        data.seek(start)
+        blob = self._bucket(self.releases_bucket).blob(path)
+        with _unavailable_on_outage("releasing an archive"):
+            if blob.exists():  # the precondition below is the guarantee; this also keeps emulators honest
+                self._same_release(blob, path, sha256)
+                return
+            blob.metadata = {"sha256": sha256}
+            blob.cache_control = RELEASE_CACHE_CONTROL
+            try:
+                blob.upload_from_file(data, content_type=ARCHIVE_TYPE, if_generation_match=0, checksum="crc32c")
+            except PreconditionFailed:
+                self._same_release(blob, path, sha256)
+
+    def _same_release(self, blob: Any, path: str, sha256: str) -> None:
+        blob.reload()
+        if (blob.metadata or {}).get("sha256") != sha256:
+            raise ArchiveMismatch(f"another archive is already released at {path}")
+
+    def withdraw(self, path: str) -> None:
+        from google.api_core.exceptions import NotFound
+
+        with _unavailable_on_outage("withdrawing an archive"), contextlib.suppress(NotFound):
+            self._bucket(self.releases_bucket).blob(path).delete()
+
+    def release_url(self, path: str) -> str:
+        # The library's quoting of object names; the releases bucket's objects are public.
+        return f"{self._public}/{self.releases_bucket}/{quote(path, safe='/~')}"
+
+    def is_released(self, path: str) -> bool:
+        with _unavailable_on_outage("looking up a release"):
+            return bool(self._bucket(self.releases_bucket).blob(path).exists())
 
     # -- helpers ------------------------------------------------------------------------------------
     def _signing_credentials(self) -> Any:
@@ -112,7 +166,7 @@ class GcsBlobStore:
             self._credentials, _ = google.auth.default(scopes=list(_SCOPES))
         return self._credentials
 
-    def _bucket(self) -> Any:
+    def _bucket(self, name: str) -> Any:
         if self._client is None:
             from google.cloud import storage
 
@@ -127,7 +181,7 @@ class GcsBlobStore:
                 )
             else:
                 self._client = storage.Client(project=self._project, credentials=self._signing_credentials())
-        return self._client.bucket(self.bucket)
+        return self._client.bucket(name)
 
 
 @contextmanager
@@ -149,3 +203,10 @@ def _can_sign_locally(credentials: Any) -> bool:
     from google.auth.credentials import Signing
 
     return isinstance(credentials, Signing)
+
+
+def _sha256(data: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    while chunk := data.read(_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()

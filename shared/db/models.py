@@ -147,7 +147,12 @@ class NodeVersion(Timestamped, Base):
     deprecation_reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     status_reason: Mapped[str] = mapped_column(Text, default="")
-    storage_path: Mapped[str] = mapped_column(String(1024))
+    # The upload's object in the private quarantine (one per publish attempt, see shared/archives.py).
+    storage_path: Mapped[str] = mapped_column(String(1024), index=True)
+    # Set while the judged bytes are public in the release location; only the scanner sets it, a ban clears it.
+    release_path: Mapped[str | None] = mapped_column(String(1024))
+    # The personal access token that published it: the same publish retried by it is answered again.
+    published_by_token: Mapped[str | None] = mapped_column(String(36))
     supported_os: Mapped[list[str]] = mapped_column(default=list)
     supported_accelerators: Mapped[list[str]] = mapped_column(default=list)
     supported_comfyui_version: Mapped[str] = mapped_column(String(256), default="")

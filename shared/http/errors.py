@@ -6,9 +6,9 @@ import logging
 
 from flask import Response
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
 
 from shared import errors
+from shared.db.transient import is_transient
 from shared.http.responses import json_response
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,8 @@ def to_response(exc: Exception) -> Response:
         return response
     if isinstance(exc, ValidationError):
         return json_response(body("invalid_input", validation_message(exc)), 400)
-    if isinstance(exc, OperationalError):
+    if is_transient(exc):
         log.warning("database unavailable: %s", exc.__class__.__name__)
-        response = json_response(body("unavailable", "The database is unavailable; try again shortly."), 503)
-        response.headers["Retry-After"] = "5"
-        return response
+        return to_response(errors.DatabaseUnavailable())
     log.exception("unhandled error")
     return json_response(body("internal", "Internal Server Error"), 500)

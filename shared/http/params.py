@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flask import Request
 from pydantic import BaseModel
@@ -13,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from shared import wire
 from shared.errors import InvalidInput
+from shared.http import body
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -20,20 +20,8 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
-MAX_BODY_BYTES = 1_000_000
-
-
-def json_body(request: Request, model: type[M], *, max_bytes: int = MAX_BODY_BYTES) -> M:
-    if (request.content_length or 0) > max_bytes:
-        raise InvalidInput(f"The body is larger than {max_bytes} bytes", code="too_large")
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        data: Any = {}
-    else:
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidInput(f"Malformed JSON body: {exc}", code="malformed_json") from exc
+def json_body(request: Request, model: type[M], *, max_bytes: int = body.MAX_BODY_BYTES) -> M:
+    data = body.json_of(request, max_bytes)
     if not isinstance(data, dict):
         raise InvalidInput("The JSON body must be an object", code="malformed_json")
     return model.model_validate(data)
@@ -77,11 +65,24 @@ def boolean(args: MultiDict[str, str], name: str, default: bool | None = None) -
     raise InvalidInput(f"Query parameter {name} must be true or false, got {raw!r}")
 
 
-def strings(args: MultiDict[str, str], name: str) -> list[str]:
-    """A repeated parameter (`a=1&a=2`); comma-separated values are split too."""
+# A list parameter names a few values (operating systems, accelerators, statuses, sort keys); each value becomes a
+# condition of the query, and SQLite refuses past ~1,000 of them, so the bound is part of the contract.
+MAX_LIST_ITEMS = 32
+MAX_ITEM_LENGTH = 256
+
+
+def strings(
+    args: MultiDict[str, str], name: str, *, max_items: int = MAX_LIST_ITEMS, max_length: int = MAX_ITEM_LENGTH
+) -> list[str]:
+    """A repeated parameter (`a=1&a=2`); comma-separated values are split too. More than `max_items` values, or a
+    value longer than `max_length`, is a 400 that says so."""
     values: list[str] = []
     for raw in args.getlist(name):
         values.extend(v.strip() for v in raw.split(",") if v.strip())
+        if len(values) > max_items:
+            raise InvalidInput(f"Query parameter {name} takes at most {max_items} values", code="too_many_values")
+    if any(len(v) > max_length for v in values):
+        raise InvalidInput(f"A value of query parameter {name} is longer than {max_length} characters")
     return values
 
 

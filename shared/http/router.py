@@ -1,4 +1,4 @@
-"""Dispatch a function's requests by its route table; map every error once; answer CORS as the old service did."""
+"""Dispatch a function's requests by its route table; map every error once; answer CORS for the allowed origins."""
 
 from __future__ import annotations
 
@@ -28,15 +28,21 @@ class Route:
     operation_id: str
 
 
+def _no_origins() -> Sequence[str]:
+    return ()
+
+
 class Router:
-    def __init__(self, routes: Sequence[Route]) -> None:
+    def __init__(self, routes: Sequence[Route], *, cors_origins: Callable[[], Sequence[str]] = _no_origins) -> None:
+        """`cors_origins` gives the allowed origins when asked (settings load on the first request, not at import)."""
         self.routes = list(routes)
+        self._cors_origins = cors_origins
         rules = [Rule(r.path, endpoint=i, methods=[r.method]) for i, r in enumerate(self.routes)]
         self._map = Map(rules, strict_slashes=False, merge_slashes=False)
 
     def dispatch(self, request: Request) -> Response:
         if request.method == "OPTIONS":
-            return _cors(request, Response(status=204))
+            return self._cors(request, Response(status=204))
         try:
             adapter = self._map.bind("localhost", path_info=request.path, url_scheme="http")
             index, args = adapter.match(request.path, method=request.method)
@@ -49,7 +55,7 @@ class Router:
             response.headers["Allow"] = allowed
         except Exception as exc:  # noqa: BLE001 - the one place errors become responses
             response = to_response(exc)
-        return _cors(request, response)
+        return self._cors(request, response)
 
     def matches(self, method: str, path: str) -> bool:
         try:
@@ -61,19 +67,28 @@ class Router:
     def __call__(self, request: Request) -> Response:
         return self.dispatch(request)
 
-
-def _cors(request: Request, response: Response) -> Response:
-    origin = request.headers.get("Origin")
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers["Vary"] = "Origin"
+    def _cors(self, request: Request, response: Response) -> Response:
+        """A listed origin may call with credentials; with `*` listed, any other origin may read without them (we
+        authenticate by bearer header, never by cookie, so a credential-less answer gives a page nothing of the
+        user's); anything else gets no CORS headers, and the browser keeps the answer from the page."""
+        origin = request.headers.get("Origin")
+        if not origin:
+            return response
+        allowed = self._cors_origins()
+        response.headers.add("Vary", "Origin")
+        if origin.rstrip("/") in allowed and origin != "*":
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+        elif "*" in allowed:
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        else:
+            return response
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
             requested = request.headers.get("Access-Control-Request-Headers")
             response.headers["Access-Control-Allow-Headers"] = requested or "Authorization, Content-Type"
             response.headers["Access-Control-Max-Age"] = "3600"
-    return response
+        return response
 
 
 def describe(routes: Sequence[Route]) -> list[dict[str, Any]]:

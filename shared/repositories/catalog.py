@@ -11,7 +11,7 @@ from sqlalchemy import Select, String, and_, cast, exists, func, or_, select, tu
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from shared.db.models import Node, NodeVersion
+from shared.db.models import Node, NodeVersion, Publisher
 from shared.db.types import utcnow
 from shared.versions import INSTALLABLE
 
@@ -85,6 +85,9 @@ class Nodes:
         )
         self.s.refresh(node, ["total_star", "total_review"])
 
+    def ids_of_publisher(self, publisher_id: str) -> list[str]:
+        return list(self.s.scalars(select(Node.id).where(Node.publisher_id == publisher_id).order_by(Node.id)).all())
+
     def count_for_publisher(self, publisher_id: str) -> int:
         stmt = select(func.count()).select_from(Node).where(Node.publisher_id == publisher_id)
         return int(self.s.scalar(stmt) or 0)
@@ -143,8 +146,8 @@ class Versions:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def get(self, version_id: str) -> NodeVersion | None:
-        return self.s.get(NodeVersion, version_id)
+    def get(self, version_id: str, *, lock: bool = False) -> NodeVersion | None:
+        return self.s.get(NodeVersion, version_id, with_for_update=lock)
 
     def add(self, version: NodeVersion) -> None:
         self.s.add(version)
@@ -162,9 +165,33 @@ class Versions:
             stmt = stmt.where(NodeVersion.created_at < created_before)
         return self.s.scalars(stmt.order_by(NodeVersion.id).limit(limit)).all()
 
-    def find(self, node_id: str, version: str) -> NodeVersion | None:
+    def find(self, node_id: str, version: str, *, lock: bool = False) -> NodeVersion | None:
         stmt = select(NodeVersion).where(NodeVersion.node_id == node_id, NodeVersion.version == version)
-        return self.s.scalar(stmt)
+        return self.s.scalar(stmt.with_for_update() if lock else stmt)
+
+    def unreleased(self, *, after_id: str, limit: int) -> list[str]:
+        """Ids of installable versions with no public archive whose node and publisher are not banned, in id order."""
+        stmt = (
+            select(NodeVersion.id)
+            .join(Node, Node.id == NodeVersion.node_id)
+            .join(Publisher, Publisher.id == Node.publisher_id)
+            .where(
+                NodeVersion.status.in_(INSTALLABLE),
+                NodeVersion.release_path.is_(None),
+                NodeVersion.id > after_id,
+                Node.status != "banned",
+                Publisher.status != "banned",
+            )
+            .order_by(NodeVersion.id)
+            .limit(limit)
+        )
+        return list(self.s.scalars(stmt).all())
+
+    def of_nodes(self, node_ids: Sequence[str]) -> Sequence[NodeVersion]:
+        """Every version of these nodes, whatever its status."""
+        if not node_ids:
+            return []
+        return self.s.scalars(select(NodeVersion).where(NodeVersion.node_id.in_(list(node_ids)))).all()
 
     def for_node(self, node_id: str, statuses: Sequence[str] = ()) -> Sequence[NodeVersion]:
         stmt = select(NodeVersion).where(NodeVersion.node_id == node_id)

@@ -1,4 +1,5 @@
-"""GcsBlobStore against gcp-storage-emulator, run in a thread on 127.0.0.1.
+"""GcsBlobStore against gcp-storage-emulator, run in a thread on 127.0.0.1: the quarantine bucket (signed PUT and
+GET URLs) and the releases bucket (create-only copies checked by SHA-256, withdrawals).
 
 What the emulator does and does not check (read from its server.py / handlers/objects.py): a PUT to
 `/{bucket}/{object}` is its XML-API upload (`objects.xml_upload`); it ignores the query string, so it
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import socket
 import subprocess
 import sys
@@ -33,16 +35,18 @@ from google.cloud import storage
 from google.oauth2 import service_account
 
 from shared.adapters.gcs_blobs import GcsBlobStore
-from shared.errors import BlobStoreUnavailable
+from shared.errors import ArchiveMismatch, BlobStoreUnavailable
 
 pytestmark = pytest.mark.timeout(60)
 
 BUCKET = "comfy-registry-uploads"
+RELEASES = "comfy-registry-releases"
 PROJECT = "demo-comfy-registry"
 SA_EMAIL = "uploader@demo-comfy-registry.iam.gserviceaccount.com"
 # A space and a "+" make quoting mistakes visible; "+" must become %2B, never a space.
 PATH = "acme/my-node/1.0.0/node pack+extra.zip"
 ZIP = b"PK\x03\x04 not really a zip, but bytes"
+RELEASE = "acme/my-node/1.0.0/node.zip"
 
 
 @pytest.fixture(scope="module")
@@ -84,13 +88,22 @@ def emulator() -> Iterator[tuple[Any, str]]:
 @pytest.fixture
 def endpoint(emulator: tuple[Any, str]) -> str:
     server, url = emulator
-    server.wipe(keep_buckets=True)  # each test starts with an empty bucket
+    server.wipe(keep_buckets=True)  # each test starts with empty buckets
+    client = storage.Client(project=PROJECT, credentials=AnonymousCredentials(), client_options={"api_endpoint": url})
+    if client.lookup_bucket(RELEASES) is None:
+        client.create_bucket(RELEASES)
     return url
+
+
+def gcs(endpoint: str | None, credentials: Any = None, **kw: Any) -> GcsBlobStore:
+    return GcsBlobStore(
+        BUCKET, releases_bucket=RELEASES, project=PROJECT, endpoint=endpoint, credentials=credentials, **kw
+    )
 
 
 @pytest.fixture
 def store(endpoint: str, sa_credentials: Any) -> GcsBlobStore:
-    return GcsBlobStore(BUCKET, project=PROJECT, endpoint=endpoint, credentials=sa_credentials)
+    return gcs(endpoint, sa_credentials)
 
 
 @pytest.fixture
@@ -108,18 +121,19 @@ def _query(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
 
-def _verify_v4(url: str, content_type: str, public_key: Any) -> None:
+def _verify_v4(url: str, content_type: str | None, public_key: Any, method: str = "PUT") -> None:
     """Rebuild the V4 string-to-sign from the spec and check the signature; raises InvalidSignature."""
     parts = urlsplit(url)
     params = _query(url)
     signature = bytes.fromhex(params.pop("X-Goog-Signature"))
     canonical_query = "&".join(sorted(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in params.items()))
+    headers = f"content-type:{content_type}\n" if content_type is not None else ""
     canonical_request = "\n".join(
         [
-            "PUT",
+            method,
             parts.path,
             canonical_query,
-            f"content-type:{content_type}\nhost:{parts.netloc}\n",
+            f"{headers}host:{parts.netloc}\n",
             params["X-Goog-SignedHeaders"],
             "UNSIGNED-PAYLOAD",
         ]
@@ -139,14 +153,8 @@ def _verify_v4(url: str, content_type: str, public_key: Any) -> None:
 def test_signed_url_is_v4_points_at_the_endpoint_and_binds_the_content_type(
     endpoint: str, sa_credentials: Any, key: rsa.RSAPrivateKey
 ) -> None:
-    store = GcsBlobStore(
-        BUCKET,
-        project=PROJECT,
-        endpoint=endpoint,
-        credentials=sa_credentials,
-        ttl_seconds=600,
-    )
-    url = store.signed_upload_url(PATH, "application/zip")
+    store = gcs(endpoint, sa_credentials, ttl_seconds=600)
+    url = store.signed_upload_url(PATH, "application/zip", 1000)
 
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}" == endpoint
@@ -154,6 +162,7 @@ def test_signed_url_is_v4_points_at_the_endpoint_and_binds_the_content_type(
     params = _query(url)
     assert params["X-Goog-Algorithm"] == "GOOG4-RSA-SHA256"
     assert params["X-Goog-Expires"] == "600"
+    # Exactly the headers comfy-cli sends with its PUT: any other signed header would make every upload fail.
     assert params["X-Goog-SignedHeaders"] == "content-type;host"
     email, date, region, service, kind = params["X-Goog-Credential"].split("/")
     assert (email, region, service, kind) == (
@@ -176,41 +185,73 @@ def test_put_to_the_signed_url_answers_200_and_the_object_is_then_readable(
     store: GcsBlobStore, raw_bucket: Any
 ) -> None:
     assert store.exists(PATH) is False
-    url = store.signed_upload_url(PATH, "application/zip")
+    url = store.signed_upload_url(PATH, "application/zip", 1000)
 
     response = requests.put(url, data=ZIP, headers={"Content-Type": "application/zip"}, timeout=10)
 
     assert response.status_code == 200
     assert store.exists(PATH) is True
-    assert store.read(PATH) == ZIP
+    with store.open_read(PATH) as handle:
+        assert handle.read() == ZIP
     assert raw_bucket.get_blob(PATH).content_type == "application/zip"
     assert store.exists("acme/my-node/1.0.0/other.zip") is False
 
 
+def test_the_quarantine_is_read_through_a_short_signed_get(
+    store: GcsBlobStore, raw_bucket: Any, key: rsa.RSAPrivateKey
+) -> None:
+    raw_bucket.blob(PATH).upload_from_string(ZIP, content_type="application/zip")
+    url = store.signed_download_url(PATH)
+    params = _query(url)
+    assert urlsplit(url).path == f"/{BUCKET}/acme/my-node/1.0.0/node%20pack%2Bextra.zip"
+    assert params["X-Goog-Expires"] == "300" and params["X-Goog-SignedHeaders"] == "host"
+    _verify_v4(url, None, key.public_key(), method="GET")
+    with pytest.raises(InvalidSignature):
+        _verify_v4(url, None, key.public_key(), method="PUT")  # a download link cannot upload
+    assert requests.get(url, timeout=10).content == ZIP
+
+
 def test_read_of_a_missing_object_raises_file_not_found(store: GcsBlobStore) -> None:
     with pytest.raises(FileNotFoundError):
-        store.read("acme/nothing/here.zip")
+        store.open_read("acme/nothing/here.zip")
 
 
-def test_download_url_serves_the_object_by_get(store: GcsBlobStore, endpoint: str, raw_bucket: Any) -> None:
-    raw_bucket.blob(PATH).upload_from_string(ZIP, content_type="application/zip")
+def test_release_copies_the_judged_bytes_create_only_and_withdraw_removes_them(
+    store: GcsBlobStore, endpoint: str
+) -> None:
+    digest = hashlib.sha256(ZIP).hexdigest()
+    with pytest.raises(ArchiveMismatch):
+        store.release(RELEASE, io.BytesIO(ZIP), hashlib.sha256(b"what was judged").hexdigest())
+    assert not store.is_released(RELEASE)
 
-    url = store.download_url(PATH)
+    store.release(RELEASE, io.BytesIO(ZIP), digest)
+    store.release(RELEASE, io.BytesIO(ZIP), digest)  # a retried release of the same bytes succeeds
+    with pytest.raises(ArchiveMismatch):
+        store.release(RELEASE, io.BytesIO(b"other bytes"), hashlib.sha256(b"other bytes").hexdigest())
 
-    assert url == f"{endpoint}/{BUCKET}/acme/my-node/1.0.0/node%20pack%2Bextra.zip"
+    url = store.release_url(RELEASE)
+    assert url == f"{endpoint}/{RELEASES}/acme/my-node/1.0.0/node.zip"
     response = requests.get(url, timeout=10)
-    assert response.status_code == 200
-    assert response.content == ZIP
-
-
-def test_download_url_is_absolute_and_quoted_without_any_io() -> None:
-    # No endpoint and no credentials: building the URL must not touch the network or ADC.
-    plain = GcsBlobStore(BUCKET, project=PROJECT)
-    assert plain.download_url(PATH) == (
-        f"https://storage.googleapis.com/{BUCKET}/acme/my-node/1.0.0/node%20pack%2Bextra.zip"
+    assert response.status_code == 200 and response.content == ZIP
+    client = storage.Client(
+        project=PROJECT, credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint}
     )
-    cdn = GcsBlobStore(BUCKET, project=PROJECT, public_base_url="https://cdn.example.com/")
-    assert cdn.download_url("a/b~c#d?.zip") == f"https://cdn.example.com/{BUCKET}/a/b~c%23d%3F.zip"
+    released = client.bucket(RELEASES).get_blob(RELEASE)
+    assert released.metadata == {"sha256": digest} and released.cache_control == "no-cache"
+
+    store.withdraw(RELEASE)
+    store.withdraw(RELEASE)  # a missing object is fine
+    assert not store.is_released(RELEASE) and requests.get(url, timeout=10).status_code == 404
+
+
+def test_release_urls_are_absolute_and_quoted_without_any_io() -> None:
+    # No endpoint and no credentials: building the URL must not touch the network or ADC.
+    plain = gcs(None)
+    assert plain.release_url(PATH) == (
+        f"https://storage.googleapis.com/{RELEASES}/acme/my-node/1.0.0/node%20pack%2Bextra.zip"
+    )
+    cdn = GcsBlobStore(BUCKET, releases_bucket=RELEASES, project=PROJECT, public_base_url="https://cdn.example.com/")
+    assert cdn.release_url("a/b~c#d?.zip") == f"https://cdn.example.com/{RELEASES}/a/b~c%23d%3F.zip"
 
 
 class _TokenOnlyCredentials(BaseCredentials):
@@ -240,10 +281,10 @@ def test_credentials_without_a_key_sign_through_iam_sign_blob(
 
     monkeypatch.setattr("google.cloud.storage._signing._sign_message", fake_sign_blob)
     credentials = _TokenOnlyCredentials()
-    store = GcsBlobStore(BUCKET, project=PROJECT, endpoint=endpoint, credentials=credentials)
+    store = gcs(endpoint, credentials)
 
-    first = store.signed_upload_url(PATH, "application/zip")
-    second = store.signed_upload_url(PATH, "application/zip")
+    first = store.signed_upload_url(PATH, "application/zip", 1000)
+    second = store.signed_upload_url(PATH, "application/zip", 1000)
 
     assert calls == [
         ("token-1", SA_EMAIL),
@@ -277,10 +318,10 @@ class _UnreachableMetadataCredentials(BaseCredentials):
 
 def test_an_unreachable_metadata_server_makes_signing_unavailable() -> None:
     credentials = _UnreachableMetadataCredentials(f"http://127.0.0.1:{_closed_port()}/token")
-    store = GcsBlobStore(BUCKET, project=PROJECT, endpoint="127.0.0.1:9", credentials=credentials)
+    store = gcs("127.0.0.1:9", credentials)
 
     with pytest.raises(BlobStoreUnavailable) as caught:
-        store.signed_upload_url(PATH, "application/zip")
+        store.signed_upload_url(PATH, "application/zip", 1000)
 
     assert isinstance(caught.value.__cause__, TransportError)
     assert caught.value.retry_after > 0
@@ -292,20 +333,20 @@ def test_a_failing_iam_sign_blob_makes_signing_unavailable(monkeypatch: pytest.M
         raise TransportError("Error calling the IAM signBytes API: 503 Service Unavailable")
 
     monkeypatch.setattr("google.cloud.storage._signing._sign_message", refused)
-    store = GcsBlobStore(BUCKET, project=PROJECT, endpoint="127.0.0.1:9", credentials=_TokenOnlyCredentials())
+    store = gcs("127.0.0.1:9", _TokenOnlyCredentials())
 
     with pytest.raises(BlobStoreUnavailable):
-        store.signed_upload_url(PATH, "application/zip")
+        store.signed_upload_url(PATH, "application/zip", 1000)
 
 
 def test_credentials_that_cannot_be_found_make_signing_unavailable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
-    store = GcsBlobStore(BUCKET, project=PROJECT, endpoint="127.0.0.1:9")
+    store = gcs("127.0.0.1:9")
 
     with pytest.raises(BlobStoreUnavailable) as caught:
-        store.signed_upload_url(PATH, "application/zip")
+        store.signed_upload_url(PATH, "application/zip", 1000)
 
     assert isinstance(caught.value.__cause__, DefaultCredentialsError)
 
@@ -315,10 +356,10 @@ def test_a_bug_while_signing_is_not_an_outage() -> None:
         def refresh(self, request: Any) -> None:
             raise TypeError("refresh() got an unexpected keyword argument")
 
-    store = GcsBlobStore(BUCKET, project=PROJECT, endpoint="127.0.0.1:9", credentials=Broken())
+    store = gcs("127.0.0.1:9", Broken())
 
     with pytest.raises(TypeError):
-        store.signed_upload_url(PATH, "application/zip")
+        store.signed_upload_url(PATH, "application/zip", 1000)
 
 
 def test_importing_the_adapter_does_not_import_the_sdk() -> None:

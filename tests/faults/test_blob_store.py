@@ -4,14 +4,14 @@ the redelivered event scans it)."""
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import pytest
 from sqlalchemy import select
 
+from shared.adapters.local_blobs import LocalBlobStore
 from shared.db.models import NodeVersion
 from shared.errors import BlobStoreUnavailable
-from shared.ports import BlobStore
 from tests.conftest import ROOT
 from tests.faults.support import changes, snapshot
 from tests.scanner.test_function import finalize
@@ -19,42 +19,53 @@ from tests.support import RegistryClient, clean_pack
 
 
 class Flaky:
-    """The container's blob store, failing on signing or reading while `down` names that operation."""
+    """The container's blob store, failing while `down` names the operation (sign, read, release, withdraw)."""
 
-    def __init__(self, store: BlobStore) -> None:
+    def __init__(self, store: LocalBlobStore) -> None:
         self.store = store
         self.down: set[str] = set()
 
     def _check(self, operation: str) -> None:
         if operation in self.down:
-            # Signing fails as the adapters report an outage (they translate their vendor's errors); a read
-            # fails as the scanner sees it, with the transport's own error.
-            if operation == "sign":
-                raise BlobStoreUnavailable()
-            raise ConnectionError(f"blob store unreachable ({operation})")
+            # The store's operations fail as the adapters report an outage (they translate their vendor's errors);
+            # a read fails as the scanner sees it, with the transport's own error.
+            if operation == "read":
+                raise ConnectionError(f"blob store unreachable ({operation})")
+            raise BlobStoreUnavailable()
 
-    def signed_upload_url(self, path: str, content_type: str) -> str:
+    def signed_upload_url(self, path: str, content_type: str, max_bytes: int) -> str:
         self._check("sign")
-        return self.store.signed_upload_url(path, content_type)
+        return self.store.signed_upload_url(path, content_type, max_bytes)
 
-    def download_url(self, path: str) -> str:
-        return self.store.download_url(path)
+    def signed_download_url(self, path: str) -> str:
+        self._check("sign")
+        return self.store.signed_download_url(path)
 
     def exists(self, path: str) -> bool:
         return self.store.exists(path)
-
-    def read(self, path: str) -> bytes:
-        self._check("read")
-        return self.store.read(path)
 
     def open_read(self, path: str) -> BinaryIO:
         self._check("read")
         return self.store.open_read(path)
 
+    def release(self, path: str, data: IO[bytes], sha256: str) -> None:
+        self._check("release")
+        self.store.release(path, data, sha256)
+
+    def withdraw(self, path: str) -> None:
+        self._check("withdraw")
+        self.store.withdraw(path)
+
+    def release_url(self, path: str) -> str:
+        return self.store.release_url(path)
+
+    def is_released(self, path: str) -> bool:
+        return self.store.is_released(path)
+
 
 @pytest.fixture
 def flaky(api: RegistryClient) -> Flaky:
-    wrapper = Flaky(api.container.blobs)
+    wrapper = Flaky(api.container.blobs)  # type: ignore[arg-type]
     api.container.__dict__["blobs"] = wrapper
     return wrapper
 
@@ -83,10 +94,9 @@ def test_read_failure_during_the_scan_leaves_the_version_pending_for_the_retry(
 
     scanner: Any = functions_framework.create_app("scanner", str(ROOT / "functions/scanner/main.py"), "cloudevent")
     token = api.owner_with_token()
-    api.publish("alice-pub", "pack", "1.0.0", token, upload=False)
-    path = "alice-pub/pack/1.0.0/node.zip"
-    flaky.store._hooks.clear()  # type: ignore[attr-defined]  # the event is delivered by hand below
-    flaky.store.write(path, [clean_pack("pack", "1.0.0")])  # type: ignore[attr-defined]
+    path = api.publish("alice-pub", "pack", "1.0.0", token, upload=False)["storage_path"]
+    flaky.store._hooks.clear()  # the event is delivered by hand below
+    flaky.store.write(path, [clean_pack("pack", "1.0.0")])
     bucket = api.container.settings.uploads_bucket
     flaky.down.add("read")
     # The function fails, so Eventarc delivers the event again later.

@@ -38,8 +38,7 @@ def stage(api: RegistryClient, group: str, token: str) -> list[str]:
     paths = []
     for (suffix, version), archive in UPLOADS.items():
         node_id = f"{group}-{suffix}"
-        api.publish("alice-pub", node_id, version, token, upload=False)
-        path = f"alice-pub/{node_id}/{version}/node.zip"
+        path = api.publish("alice-pub", node_id, version, token, upload=False)["storage_path"]
         if archive is not None:
             api.container.blobs.write(path, [archive])  # type: ignore[attr-defined]
         paths.append(path)

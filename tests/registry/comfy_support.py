@@ -53,7 +53,9 @@ class Catalog:
             version=version,
             sort_key=versions.sort_key(version),
             status=status,
-            storage_path=f"{self.publisher_id}/{node_id}/{version}/node.zip",
+            storage_path=f"{self.publisher_id}/{node_id}/{version}/upload/node.zip",
+            # An active row is taken as scanned and released (no archive is written).
+            release_path=f"{self.publisher_id}/{node_id}/{version}/node.zip" if status == "active" else None,
             comfy_node_extract_status=extract,
             created_at=created,
             updated_at=created,

@@ -236,7 +236,8 @@ def _version(s: Any, version: str, status: str, extract: str) -> NodeVersion:
         version=version,
         sort_key=versions.sort_key(version),
         status=status,
-        storage_path=f"pub/node/{version}/node.zip",
+        storage_path=f"pub/node/{version}/upload/node.zip",
+        release_path=f"pub/node/{version}/node.zip" if status == versions.ACTIVE else None,
         comfy_node_extract_status=extract,
     )
     s.add(row)

@@ -26,8 +26,10 @@ def test_publish_creates_node_and_pending_version(api: RegistryClient) -> None:
     assert nv["changelog"] == "first" and nv["dependencies"] == ["numpy"]
     assert nv["supported_accelerators"] == ["GPU :: NVIDIA CUDA"]
     uuid.UUID(nv["id"])
-    assert data["signedUrl"].startswith("http://127.0.0.1:8080/_local/blobs/alice-pub/my-node/1.2.0/node.zip?")
-    assert nv["downloadUrl"] == "http://127.0.0.1:8080/_local/blobs/alice-pub/my-node/1.2.0/node.zip"
+    # One quarantined object per publish attempt; nothing public before the scanner passes it.
+    quarantine = "http://127.0.0.1:8080/_local/blobs/comfy-registry-uploads/alice-pub/my-node/1.2.0/"
+    assert data["signedUrl"].startswith(quarantine) and "/node.zip?" in data["signedUrl"]
+    assert nv["downloadUrl"] == ""
 
     node = api.get("/nodes/my-node").get_json()
     assert node["name"] == "My-Node" and node["supported_os"] == ["OS Independent"]
@@ -45,13 +47,19 @@ def test_publish_creates_node_and_pending_version(api: RegistryClient) -> None:
 
 def test_signed_url_accepts_the_zip_and_the_download_serves_it(api: RegistryClient) -> None:
     token = api.owner_with_token()
-    data = api.publish("alice-pub", "my-node", "1.0.0", token)
+    data = api.publish("alice-pub", "my-node", "1.0.0", token, upload=False)
     archive = zip_bytes({"pyproject.toml": "[project]\nname='my-node'\n", "__init__.py": ""})
     assert api.upload(data["signedUrl"], archive, "text/plain").status_code == 403  # content type is bound
     assert api.upload(data["signedUrl"].replace("sig=", "sig=0"), archive).status_code == 403
     r = api.upload(data["signedUrl"], archive)
     assert r.status_code == 200
-    assert api.container.blobs.read("alice-pub/my-node/1.0.0/node.zip") == archive
+    with api.container.sessions() as s:
+        row = s.scalars(select(NodeVersion)).one()
+    assert api.container.blobs.open_read(row.storage_path).read() == archive
+    # Passed, so released: the public download serves exactly the judged bytes.
+    url = api.get("/nodes/my-node/install").get_json()["downloadUrl"]
+    assert url == "http://127.0.0.1:8080/_local/blobs/comfy-registry-releases/alice-pub/my-node/1.0.0/node.zip"
+    assert api.download(url).data == archive
 
 
 def test_second_version_updates_the_node_without_erasing_fields(api: RegistryClient) -> None:
@@ -147,17 +155,11 @@ class FailingBlobs:
     def __init__(self, error: Exception) -> None:
         self.error = error
 
-    def signed_upload_url(self, path: str, content_type: str) -> str:
+    def signed_upload_url(self, path: str, content_type: str, max_bytes: int) -> str:
         raise self.error
-
-    def download_url(self, path: str) -> str:
-        return "http://example.invalid/" + path
 
     def exists(self, path: str) -> bool:
         return False
-
-    def read(self, path: str) -> bytes:
-        raise FileNotFoundError(path)
 
 
 @pytest.mark.parametrize(

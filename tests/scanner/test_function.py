@@ -89,7 +89,7 @@ def test_malicious_upload_is_flagged_and_refused(api: RegistryClient) -> None:
 def test_event_through_the_entry_point_is_idempotent(api: RegistryClient, scanner_app: Any) -> None:
     token = api.owner_with_token()
     api.publish("alice-pub", "my-node", "1.0.0", token, upload=False)
-    path = "alice-pub/my-node/1.0.0/node.zip"
+    path = version(api, "my-node", "1.0.0").storage_path
     stored_without_event(api, path, clean_pack("my-node", "1.0.0"))
     assert version(api, "my-node", "1.0.0").status == "pending"
     bucket = api.container.settings.uploads_bucket
@@ -102,14 +102,14 @@ def test_event_through_the_entry_point_is_idempotent(api: RegistryClient, scanne
     assert (again.status, again.scanned_at) == ("active", first.scanned_at)
     # Objects the scanner does not own, and versions that do not exist, change nothing.
     assert finalize(scanner_app, "another-bucket", path, event_id="evt-3") == 200
-    assert finalize(scanner_app, bucket, "ghost/none/1.0.0/node.zip", event_id="evt-4") == 200
+    assert finalize(scanner_app, bucket, "ghost/none/1.0.0/a1/node.zip", event_id="evt-4") == 200
 
 
 def test_missing_archive_marks_the_version_deleted(api: RegistryClient, scanner_app: Any) -> None:
     token = api.owner_with_token()
     api.publish("alice-pub", "my-node", "1.0.0", token, upload=False)
     bucket = api.container.settings.uploads_bucket
-    assert finalize(scanner_app, bucket, "alice-pub/my-node/1.0.0/node.zip") == 200
+    assert finalize(scanner_app, bucket, version(api, "my-node", "1.0.0").storage_path) == 200
     row = version(api, "my-node", "1.0.0")
     assert (row.status, row.status_reason) == ("deleted", "Node zip file doesn't exist")
 
@@ -127,7 +127,7 @@ def test_sweep_scans_versions_whose_event_was_lost(api: RegistryClient) -> None:
 
     token = api.owner_with_token()
     api.publish("alice-pub", "my-node", "1.0.0", token, upload=False)
-    stored_without_event(api, "alice-pub/my-node/1.0.0/node.zip", clean_pack("my-node", "1.0.0"))
+    stored_without_event(api, version(api, "my-node", "1.0.0").storage_path, clean_pack("my-node", "1.0.0"))
     sweep = functions_framework.create_app("scanner_sweep", str(ROOT / "functions/scanner/main.py"), "http")
     assert sweep.test_client().post("/").get_json() == {"counts": {}}  # too recent to be called lost
     with api.container.sessions() as s:
@@ -179,7 +179,7 @@ class BrokenStream:
 def test_store_failure_mid_read_is_retried_not_judged(api: RegistryClient, scanner_app: Any) -> None:
     token = api.owner_with_token()
     api.publish("alice-pub", "my-node", "1.0.0", token, upload=False)
-    path = "alice-pub/my-node/1.0.0/node.zip"
+    path = version(api, "my-node", "1.0.0").storage_path
     archive = clean_pack("my-node", "1.0.0")
     stored_without_event(api, path, archive)
     blobs = api.container.blobs

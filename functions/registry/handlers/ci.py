@@ -82,7 +82,7 @@ def _unverified_issuer(token: str) -> str:
         return ""
     try:
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, binascii.Error):
+    except (ValueError, RecursionError, binascii.Error):
         return ""
     return str(claims.get("iss") or "") if isinstance(claims, dict) else ""
 

@@ -13,13 +13,13 @@ from functions.registry.schemas_comfy import ComfyNodesIn, ComfyNodeUpdateIn
 from functions.registry.usecases import comfy_nodes
 from shared import versions, wire
 from shared.errors import InvalidInput
-from shared.http import params
+from shared.http import body, params
 from shared.http.responses import json_response, no_content
 from shared.http.router import Route
 from shared.repositories.comfy import ComfyNodeFilter
 
 # An extraction report lists every node class of a pack with its input definitions: more than other bodies.
-MAX_REPORT_BYTES = 8_000_000
+MAX_REPORT_BYTES = body.MAX_ANY_BODY
 MAX_PAGE = 1_000_000
 
 

@@ -6,7 +6,6 @@ it takes is bad input (400)."""
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,12 +13,11 @@ from flask import Request, Response
 from werkzeug.datastructures import ImmutableMultiDict
 
 from shared.errors import InvalidInput, NotFound
+from shared.http import body
 from shared.http.router import Handler
 
 NUL = "\x00"
 BODY_METHODS = ("POST", "PUT", "PATCH")
-# Larger bodies are refused by the handlers' own limits (params.json_body) without being parsed.
-MAX_CHECKED_BODY = 8_000_000
 
 
 def _refuse(where: str) -> InvalidInput:
@@ -59,16 +57,13 @@ def _holds_nul(value: Any) -> bool:
 
 
 def _check_body(request: Request) -> None:
-    if request.method not in BODY_METHODS or (request.content_length or 0) > MAX_CHECKED_BODY:
+    if request.method not in BODY_METHODS:
         return
-    raw = request.get_data(cache=True)
+    # Bounded whatever the transfer encoding; the handler's own, smaller bound applies when it reads the body.
+    raw = body.read(request, body.MAX_ANY_BODY)
     if b"\\u0000" not in raw:  # in valid JSON a NUL can only be written escaped
         return
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return  # the handler answers malformed JSON itself
-    if _holds_nul(body):
+    if _holds_nul(body.json_of(request, body.MAX_ANY_BODY)):
         raise _refuse("The body")
 
 

@@ -25,7 +25,7 @@ def _reason(request: Request) -> str:
 
 def ban_publisher(request: Request, publisher_id: str) -> Response:
     identity = caller(request)
-    moderation.ban_publisher(container().uow(), identity, publisher_id, _reason(request))
+    moderation.ban_publisher(container().uow(), container().blobs, identity, publisher_id, _reason(request))
     return no_content()
 
 
@@ -37,7 +37,7 @@ def unban_publisher(request: Request, publisher_id: str) -> Response:
 
 def ban_node(request: Request, publisher_id: str, node_id: str) -> Response:
     identity = caller(request)
-    moderation.ban_node(container().uow(), identity, publisher_id, node_id, _reason(request))
+    moderation.ban_node(container().uow(), container().blobs, identity, publisher_id, node_id, _reason(request))
     return no_content()
 
 
@@ -50,7 +50,8 @@ def unban_node(request: Request, publisher_id: str, node_id: str) -> Response:
 def update_version(request: Request, node_id: str, version_number: str) -> Response:
     identity = caller(request)
     body = params.json_body(request, VersionStatusIn)
-    row = moderation.set_version_status(container().uow(), identity, node_id, version_number, body)
+    c = container()
+    row = moderation.set_version_status(c.uow(), c.blobs, identity, node_id, version_number, body)
     return json_response(serializers.version(row, container().blobs))
 
 

@@ -56,5 +56,6 @@ def update_version(request: Request, publisher_id: str, node_id: str, version_id
 
 def delete_version(request: Request, publisher_id: str, node_id: str, version_id: str) -> Response:
     identity = caller(request)
-    versions.delete(container().uow(), identity, publisher_id, node_id, params.uuid_param(version_id, "versionId"))
+    c = container()
+    versions.delete(c.uow(), c.blobs, identity, publisher_id, node_id, params.uuid_param(version_id, "versionId"))
     return no_content()

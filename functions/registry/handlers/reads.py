@@ -28,6 +28,7 @@ _FORM_FACTOR_OS = {
 }
 _ANY_OS = "OS Independent"
 MAX_PAGE = 1_000_000  # far past any real listing; keeps OFFSET within what the databases accept
+MAX_NODE_IDS = 1_000  # `node_id=` becomes one IN (...) list, which both databases take at this size
 
 
 def page_number(args: MultiDict[str, str]) -> int:
@@ -57,7 +58,7 @@ def node_filter(args: MultiDict[str, str]) -> NodeFilter:
     f = NodeFilter(
         include_banned=params.boolean(args, "include_banned", False) or False,
         changed_since=params.timestamp(args, "timestamp"),
-        node_ids=params.strings(args, "node_id"),
+        node_ids=params.strings(args, "node_id", max_items=MAX_NODE_IDS),
     )
     if os_values := params.strings(args, "supported_os"):
         f.supported_os.append([*os_values, _ANY_OS])

@@ -12,11 +12,12 @@ from typing import Any
 from functions.registry.schemas_admin import AdminNodeIn, VersionStatusIn
 from functions.registry.usecases import nodes as node_rules
 from functions.registry.usecases.access import admin_user, publisher_or_404
-from shared import versions
+from shared import releases, versions
 from shared.auth.identity import Identity
 from shared.db.models import AuditEntry, Node, NodeVersion, Publisher
 from shared.db.types import utcnow
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.ports import BlobStore
 from shared.repositories.moderation import AuditFilter
 from shared.uow import UnitOfWork
 
@@ -45,8 +46,15 @@ def _publisher_node(uow: UnitOfWork, publisher_id: str, node_id: str) -> tuple[P
 
 
 # -- publishers ------------------------------------------------------------------------------------------------
-def ban_publisher(uow: UnitOfWork, identity: Identity, publisher_id: str, reason: str) -> None:
-    """Ban the publisher, every user holding a permission on it, and its live nodes, in one transaction."""
+def _withdraw_nodes(uow: UnitOfWork, blobs: BlobStore, node_ids: Sequence[str]) -> None:
+    """Take every public archive of these nodes back before the ban commits (BlobStoreUnavailable rolls it back)."""
+    nodes = uow.nodes.get_many(node_ids)
+    releases.withdraw(blobs, [(nodes[r.node_id], r) for r in uow.versions.of_nodes(node_ids)])
+
+
+def ban_publisher(uow: UnitOfWork, blobs: BlobStore, identity: Identity, publisher_id: str, reason: str) -> None:
+    """Ban the publisher, every user holding a permission on it, and its live nodes, in one transaction; none of its
+    archives stays public."""
     with uow:
         admin = admin_user(uow, identity)
         publisher = publisher_or_404(uow, publisher_id)
@@ -60,6 +68,7 @@ def ban_publisher(uow: UnitOfWork, identity: Identity, publisher_id: str, reason
         covered = [m.id for m in members if m.status != BANNED or m.id in in_banned]
         newly_banned = bans.set_user_status([m.id for m in members], BANNED)
         node_ids = bans.node_ids(publisher.id, [ACTIVE])
+        _withdraw_nodes(uow, blobs, bans.node_ids(publisher.id, [ACTIVE, versions.DELETED, BANNED]))
         bans.set_node_status(node_ids, BANNED)
         previous = publisher.status
         publisher.status = BANNED
@@ -133,12 +142,16 @@ def unban_publisher(uow: UnitOfWork, identity: Identity, publisher_id: str, reas
 
 
 # -- nodes -----------------------------------------------------------------------------------------------------
-def ban_node(uow: UnitOfWork, identity: Identity, publisher_id: str, node_id: str, reason: str) -> None:
-    """Ban one node; a deleted one too, so that its publisher cannot bring it back by publishing."""
+def ban_node(
+    uow: UnitOfWork, blobs: BlobStore, identity: Identity, publisher_id: str, node_id: str, reason: str
+) -> None:
+    """Ban one node; a deleted one too, so that its publisher cannot bring it back by publishing. None of its
+    archives stays public."""
     with uow:
         admin = admin_user(uow, identity)
         publisher, node = _publisher_node(uow, publisher_id, node_id)
         previous = node.status
+        _withdraw_nodes(uow, blobs, [node.id])
         if previous != BANNED:
             uow.bans.set_node_status([node.id], BANNED)
             uow.emit("node.banned", node_id=node.id, publisher_id=publisher.id, by=admin.id, reason=reason)
@@ -200,9 +213,11 @@ def _version_of(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion:
 
 
 def set_version_status(
-    uow: UnitOfWork, identity: Identity, node_id: str, version: str, body: VersionStatusIn
+    uow: UnitOfWork, blobs: BlobStore, identity: Identity, node_id: str, version: str, body: VersionStatusIn
 ) -> NodeVersion:
-    """Set a version's status and reason (and, optionally, what it says it supports)."""
+    """Set a version's status and reason (and, optionally, what it says it supports). A version leaving `active`
+    loses its public archive before the change commits; one becoming `active` is released by the scanner, which
+    the `version.status_changed` event reaches."""
     with uow:
         admin = admin_user(uow, identity)
         row = _version_of(uow, node_id, version)
@@ -214,6 +229,9 @@ def set_version_status(
             )
         previous = row.status
         row.status, row.status_reason = body.status, reason
+        node = uow.nodes.get(row.node_id)
+        if node is not None and not releases.servable(row, node):
+            releases.withdraw(blobs, [(node, row)])
         for field in COMPATIBILITY:
             if (value := getattr(body, field)) is not None:
                 setattr(row, field, value)

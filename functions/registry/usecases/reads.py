@@ -109,6 +109,13 @@ def install(uow: UnitOfWork, downloads: DownloadCounter, node_id: str, version: 
             row = uow.versions.latest(node.id)
             if row is None:
                 raise NotFound(f"Node {node_id} has no installable version", code="no_installable_version")
+        if row.release_path is None:
+            # Passed, but the scanner has not copied it to the public location yet (or is copying it back after
+            # an unban): nothing to download for a moment.
+            raise Conflict(
+                f"Version {row.version} of node {node_id} is being released; try again in a minute",
+                code="version_pending",
+            )
     count_install(downloads, node.id)
     return row
 

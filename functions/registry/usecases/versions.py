@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from functions.registry.schemas import NodeVersionUpdateIn, PublishIn
+from functions.registry.schemas import NodeVersionIn, NodeVersionUpdateIn, PublishIn
 from functions.registry.usecases import limits, tokens
 from functions.registry.usecases import nodes as node_rules
 from functions.registry.usecases.access import node_of, owned_publisher, publisher_or_404
-from shared import versions
+from shared import archives, releases, versions
 from shared.auth.identity import Identity
-from shared.db.models import NodeVersion
+from shared.db.models import Node, NodeVersion, PersonalAccessToken
 from shared.db.types import utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.ports import BlobStore
 from shared.settings import Settings
 from shared.uow import UnitOfWork
-
-ARCHIVE_TYPE = "application/zip"
 
 
 @dataclass(frozen=True)
@@ -26,13 +24,14 @@ class Published:
     upload_url: str
 
 
-def object_path(publisher_id: str, node_id: str, version: str) -> str:
-    return f"{publisher_id}/{node_id}/{version}/node.zip"
-
-
 def publish(
     uow: UnitOfWork, blobs: BlobStore, settings: Settings, publisher_id: str, node_id: str, body: PublishIn
 ) -> Published:
+    """Create a pending version and a signed URL for its archive.
+
+    Safe to retry: the same publish (same token, node and version) while the version still waits for its archive
+    answers again with a fresh URL for the same upload, and a version whose archive never arrived (swept to
+    `deleted`) may be published again. Anything else under an existing version number is a 409."""
     if body.node.id and body.node.id != node_id:
         raise InvalidInput(
             f"node.id {body.node.id!r} does not match the URL's node id {node_id!r}", code="node_id_mismatch"
@@ -55,33 +54,24 @@ def publish(
             node_rules.apply(node, body.node, skip_empty=True)
             node.status = "active"  # publishing to a node its publisher deleted brings it back
             event = "node.updated"
-        if uow.versions.find(node.id, version) is not None:
+        row = uow.versions.find(node.id, version, lock=True)
+        if row is not None and _is_retry(blobs, row, token):
+            return _answer_again(uow, blobs, settings, node, row, body.node_version, event, token)
+        if row is not None and not _reusable(row):
             raise Conflict("The node version already exists", code="version_exists")
         subjects = (f"publisher:{publisher.id}", f"token:{token.id}")
         limits.spend(uow, limits.new_version_limit(settings), *subjects)
         if event == "node.created":
             limits.spend(uow, limits.new_node_limit(settings), *subjects)
-        nv = body.node_version
-        path = object_path(publisher.id, node.id, version)
-        row = NodeVersion(
-            node_id=node.id,
-            version=version,
-            sort_key=versions.sort_key(version),
-            changelog=nv.changelog or "",
-            pip_dependencies=nv.dependencies or [],
-            status=versions.PENDING,
-            storage_path=path,
-            supported_os=nv.supported_os or [],
-            supported_accelerators=nv.supported_accelerators or [],
-            supported_comfyui_version=nv.supported_comfyui_version or "",
-            supported_comfyui_frontend_version=nv.supported_comfyui_frontend_version or "",
-        )
-        uow.versions.add(row)
+        if row is None:
+            row = NodeVersion(node_id=node.id, version=version, sort_key=versions.sort_key(version))
+            uow.versions.add(row)
+        _reset(row, node, body.node_version, token)
         node.changed_at = utcnow()
         uow.flush()
         # Signed before commit: if the blob store fails (BlobStoreUnavailable, a 503), nothing is half-created and
         # the rate-limit spend is rolled back with the rest.
-        upload_url = blobs.signed_upload_url(path, ARCHIVE_TYPE)
+        upload_url = blobs.signed_upload_url(row.storage_path, archives.ARCHIVE_TYPE, settings.scan_max_archive_bytes)
         uow.emit(event, node_id=node.id, publisher_id=publisher.id, by_token=token.id)
         uow.emit(
             "version.published",
@@ -89,16 +79,73 @@ def publish(
             version=version,
             version_id=row.id,
             publisher_id=publisher.id,
-            storage_path=path,
+            storage_path=row.storage_path,
             by_token=token.id,
         )
         uow.commit()
         return Published(row, upload_url)
 
 
+def _is_retry(blobs: BlobStore, row: NodeVersion, token: PersonalAccessToken) -> bool:
+    """The publish that created `row`, again: same token, and the archive has not arrived yet."""
+    return (
+        row.status == versions.PENDING
+        and row.published_by_token == token.id
+        and row.archive_sha256 is None
+        and not blobs.exists(row.storage_path)
+    )
+
+
+def _reusable(row: NodeVersion) -> bool:
+    """A deleted version that never had an archive: nobody can have installed it, so its number is free again."""
+    return row.status == versions.DELETED and row.archive_sha256 is None and row.release_path is None
+
+
+def _reset(row: NodeVersion, node: Node, nv: NodeVersionIn, token: PersonalAccessToken) -> None:
+    """A pending version as this publish describes it, uploading to a quarantine object of its own."""
+    _describe(row, nv)
+    row.status, row.status_reason = versions.PENDING, ""
+    row.storage_path = archives.upload_path(node.publisher_id, node.id, row.version, archives.new_attempt())
+    row.release_path = None
+    row.published_by_token = token.id
+    row.deprecated, row.deprecation_reason = False, ""
+    row.scan_findings, row.scanned_at = None, None
+    row.comfy_node_extract_status = "pending"
+    row.created_at = row.updated_at = utcnow()
+
+
+def _describe(row: NodeVersion, nv: NodeVersionIn) -> None:
+    row.changelog = nv.changelog or ""
+    row.pip_dependencies = nv.dependencies or []
+    row.supported_os = nv.supported_os or []
+    row.supported_accelerators = nv.supported_accelerators or []
+    row.supported_comfyui_version = nv.supported_comfyui_version or ""
+    row.supported_comfyui_frontend_version = nv.supported_comfyui_frontend_version or ""
+
+
+def _answer_again(
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    settings: Settings,
+    node: Node,
+    row: NodeVersion,
+    nv: NodeVersionIn,
+    event: str,
+    token: PersonalAccessToken,
+) -> Published:
+    """A retried publish whose first answer was lost: the same row, described as the retry says, and a fresh URL
+    for the same upload. No rate-limit spend and no second `version.published`."""
+    _describe(row, nv)
+    row.updated_at = node.changed_at = utcnow()
+    upload_url = blobs.signed_upload_url(row.storage_path, archives.ARCHIVE_TYPE, settings.scan_max_archive_bytes)
+    uow.emit(event, node_id=node.id, publisher_id=node.publisher_id, by_token=token.id)
+    uow.commit()
+    return Published(row, upload_url)
+
+
 def _owned_version(
     uow: UnitOfWork, identity: Identity, publisher_id: str, node_id: str, version_id: str
-) -> tuple[str, NodeVersion]:
+) -> tuple[str, Node, NodeVersion]:
     user, publisher = owned_publisher(uow, identity, publisher_id)
     node = node_of(uow, publisher, node_id)
     if node.status == "banned":
@@ -106,14 +153,14 @@ def _owned_version(
     row = uow.versions.get(version_id)
     if row is None or row.node_id != node.id:
         raise NotFound("Node version not found", code="version_not_found")
-    return user.id, row
+    return user.id, node, row
 
 
 def update(
     uow: UnitOfWork, identity: Identity, publisher_id: str, node_id: str, version_id: str, body: NodeVersionUpdateIn
 ) -> NodeVersion:
     with uow:
-        uid, row = _owned_version(uow, identity, publisher_id, node_id, version_id)
+        uid, _, row = _owned_version(uow, identity, publisher_id, node_id, version_id)
         if body.changelog is not None:
             row.changelog = body.changelog
         _deprecate(row, body)
@@ -148,9 +195,13 @@ def _deprecate(row: NodeVersion, body: NodeVersionUpdateIn) -> None:
         row.deprecation_reason = reason
 
 
-def delete(uow: UnitOfWork, identity: Identity, publisher_id: str, node_id: str, version_id: str) -> None:
+def delete(
+    uow: UnitOfWork, blobs: BlobStore, identity: Identity, publisher_id: str, node_id: str, version_id: str
+) -> None:
+    """A deleted version is no longer installable, and its public archive is withdrawn before the change commits."""
     with uow:
-        uid, row = _owned_version(uow, identity, publisher_id, node_id, version_id)
+        uid, node, row = _owned_version(uow, identity, publisher_id, node_id, version_id)
+        releases.withdraw(blobs, [(node, row)])
         row.status = versions.DELETED
         row.updated_at = utcnow()
         uow.nodes.touch(node_id)

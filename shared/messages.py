@@ -1,4 +1,4 @@
-"""Decoding the registry's events as Pub/Sub pushes them to the indexer.
+"""Decoding the registry's events as Pub/Sub pushes them to their consumers (the indexer, the scanner's releases).
 
 Standard library only: the entry module imports it on load, and its cold start must not pay for the database
 layer or the search adapters."""
@@ -28,7 +28,7 @@ def parse_event(data: bytes, attributes: Mapping[str, str]) -> Event:
     """Our outbox body (`{id, type, payload, created_at}`); the attributes win for the id and type."""
     try:
         body = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, or nested past Python's stack
         raise MalformedMessage(f"the message body is not JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise MalformedMessage("the message body is not a JSON object")

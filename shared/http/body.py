@@ -1,0 +1,83 @@
+"""Request bodies: read as a bounded stream whatever the transfer encoding (a chunked body has no Content-Length to
+refuse up front), and parsed as JSON with every failure a 400, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Request
+
+from shared.errors import InvalidInput
+
+MAX_BODY_BYTES = 1_000_000
+# The largest body any handler takes (a comfy-nodes extraction report): nothing reads more than this.
+MAX_ANY_BODY = 8_000_000
+# Deeper JSON is never a real request, and walking it would recurse past Python's stack.
+MAX_JSON_DEPTH = 64
+_CHUNK = 1 << 16
+_RAW = "comfy.body"
+_PARSED = "comfy.json"
+
+
+def too_large(max_bytes: int) -> InvalidInput:
+    return InvalidInput(f"The body is larger than {max_bytes} bytes", code="too_large")
+
+
+def read(request: Request, max_bytes: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body, at most `max_bytes` of it read and kept (a larger one is refused having read one byte past
+    the bound); later calls get the same bytes."""
+    cached = request.environ.get(_RAW)
+    if cached is None:
+        declared = request.content_length
+        if declared is not None and declared > max_bytes:
+            raise too_large(max_bytes)
+        # request.stream is what the server delivered: the declared length, or a chunked body decoded to its end.
+        stream, chunks, size = request.stream, [], 0
+        while size <= max_bytes and (chunk := stream.read(min(_CHUNK, max_bytes + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise too_large(max_bytes)
+        cached = request.environ[_RAW] = b"".join(chunks)
+    if len(cached) > max_bytes:
+        raise too_large(max_bytes)
+    return bytes(cached)
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """The JSON value of `raw`; malformed text, numbers Python will not convert and nesting deeper than
+    MAX_JSON_DEPTH are InvalidInput."""
+    try:
+        value = json.loads(raw)
+    except RecursionError as exc:
+        raise InvalidInput(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels", code="malformed_json") from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, and integers of more than 4,300 digits
+        raise InvalidInput(f"Malformed JSON body: {exc}", code="malformed_json") from exc
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        raise InvalidInput(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels", code="malformed_json")
+    return value
+
+
+def json_of(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """The body's JSON value ({} for an empty body), parsed once per request."""
+    raw = read(request, max_bytes)
+    if _PARSED not in request.environ:
+        request.environ[_PARSED] = parse_json(raw) if raw.strip() else {}
+    return request.environ[_PARSED]
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
