@@ -9,6 +9,8 @@ COMFY_CLI_VERSION := 1.23.0
 # checkov (the IaC security scan in tests/deploy) pins its own dependencies, so it has its own venv too.
 CHECKOV_VENV := $(DATA_DIR)/tools/checkov
 CHECKOV_VERSION := 3.3.30
+# One pytest worker per core (each with its own throwaway PostgreSQL), and the slowest tests named at the end.
+PYTEST_ARGS ?= -n auto --durations=20
 
 .PHONY: run test venv migrate lint typecheck unit comfy-cli checkov package clean
 

@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from werkzeug.serving import WSGIRequestHandler, run_simple
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 # Query parameters whose values are secrets: the local and the Cloud Storage signatures, and anything token-like.
 _SECRET_PARAMS = re.compile(r"(?i)([?&](?:sig|signature|x-goog-signature|x-goog-credential|[a-z_-]*token)=)[^&\s]*")
@@ -41,5 +41,10 @@ class JsonErrorRequestHandler(WSGIRequestHandler):
         self.log("info", '"%s" %s %s', line.translate(self._control_char_table), code, size)
 
 
+def make(host: str, port: int, app: Any) -> BaseWSGIServer:
+    """A threaded server for `app` (port 0 picks a free one: read it back from `.port`)."""
+    return make_server(host, port, app, threaded=True, request_handler=JsonErrorRequestHandler)
+
+
 def serve(host: str, port: int, app: Any) -> None:
-    run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=JsonErrorRequestHandler)
+    make(host, port, app).serve_forever()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.auth.firebase import FirebaseTokenVerifier, TokenVerifier
 from shared.auth.google_oidc import ServiceAccountVerifier
-from shared.db.engine import engine_for, session_factory
+from shared.db.engine import Pool, engine_for, session_factory
 from shared.downloads import DownloadCounter
 from shared.ports import BlobStore, EventPublisher, SearchIndex
 from shared.read_cache import ReadCache
@@ -42,7 +42,9 @@ class Container:
 
     @cached_property
     def engine(self) -> Engine:
-        return engine_for(self.settings.resolved_database_url)
+        s = self.settings
+        pool = Pool(s.database_pool_size, s.database_max_overflow, s.database_pool_timeout_seconds)
+        return engine_for(s.resolved_database_url, pool)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

@@ -41,6 +41,7 @@ BACKGROUND_FUNCTIONS: tuple[Function, ...] = (
     Function("registry-outbox-sweep", "functions/registry", "registry_outbox_sweep", "scheduler"),
     Function("scanner", "functions/scanner", "scanner", "storage"),
     Function("scanner-sweep", "functions/scanner", "scanner_sweep", "scheduler"),
+    Function("scanner-release", "functions/scanner", "scanner_release", "pubsub"),
     Function("indexer", "functions/indexer", "indexer", "pubsub"),
     Function("indexer-reindex", "functions/indexer", "indexer_reindex", "scheduler"),
 )

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "test", "staging", "production"]
@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     port: int = Field(8080, alias="PORT")
     host: str = Field("127.0.0.1", alias="HOST")
     database_url: str | None = Field(None, alias="DATABASE_URL")
+    # Connections per instance (max_instances x (size + overflow) must stay under the database's limit), and how
+    # long a request waits for a free one before it is answered 503 with Retry-After.
+    database_pool_size: int = Field(5, alias="DATABASE_POOL_SIZE", ge=1, le=100)
+    database_max_overflow: int = Field(5, alias="DATABASE_MAX_OVERFLOW", ge=0, le=100)
+    database_pool_timeout_seconds: float = Field(10, alias="DATABASE_POOL_TIMEOUT_SECONDS", gt=0, le=60)
     # Absolute URL clients reach us at; signed URLs of the local blob store are built on it.
     public_base_url: str | None = Field(None, alias="PUBLIC_BASE_URL")
 
@@ -149,6 +154,14 @@ class Settings(BaseSettings):
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
+class ConfigurationError(RuntimeError):
+    """The environment does not make valid settings. Raised while an instance starts (each function's main.py
+    loads its settings on import), so a bad deploy never becomes ready; it is never a client's error."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid configuration: {exc}") from None

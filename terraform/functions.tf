@@ -10,7 +10,8 @@ locals {
   #   jobs         scheduler functions: Cloud Scheduler job name => its cron (UTC) and the query string it sends
   #   database     logs in to Cloud SQL as its own IAM database user (DATABASE_URL from its secret)
   #   events       publishes to registry-events
-  #   uploads      none | read | write (signs upload URLs) | admin (also deletes) on the uploads bucket
+  #   uploads      none | read | write (signs upload and download URLs) on the quarantine bucket (uploads)
+  #   releases     none | withdraw (deletes a released archive) | write (creates releases too: the scanner only)
   #   search       none | query | write: gets SEARCH_BACKEND and, with the algolia backend, the ALGOLIA_* settings and
   #                the search-only (query) or admin (write) API key's secret as ALGOLIA_API_KEY
   #   env          environment variables of this function only, over local.common_env
@@ -24,6 +25,7 @@ locals {
       database      = true
       events        = true
       uploads       = "write"
+      releases      = "withdraw"
       search        = "query"
       env           = {}
       secrets       = {}
@@ -42,6 +44,7 @@ locals {
       database      = true
       events        = true
       uploads       = "none"
+      releases      = "none"
       search        = "none"
       env           = {}
       secrets       = {}
@@ -60,6 +63,7 @@ locals {
       database      = true
       events        = true
       uploads       = "read"
+      releases      = "write"
       search        = "none"
       env           = {}
       secrets       = {}
@@ -78,6 +82,7 @@ locals {
       database      = true
       events        = true
       uploads       = "read"
+      releases      = "write"
       search        = "none"
       env           = {}
       secrets       = {}
@@ -88,6 +93,26 @@ locals {
       min_instances = 0
       max_instances = 1
     }
+    # Releases what an admin activated or unbanned: the scanner alone writes public archives.
+    scanner-release = {
+      source        = "scanner"
+      entry_point   = "scanner_release"
+      trigger       = "pubsub"
+      jobs          = {}
+      database      = true
+      events        = true
+      uploads       = "read"
+      releases      = "write"
+      search        = "none"
+      env           = {}
+      secrets       = {}
+      memory        = "1Gi"
+      cpu           = "1"
+      concurrency   = 1
+      timeout       = 300
+      min_instances = 0
+      max_instances = 5
+    }
     indexer = {
       source        = "indexer"
       entry_point   = "indexer"
@@ -96,6 +121,7 @@ locals {
       database      = true
       events        = false
       uploads       = "none"
+      releases      = "none"
       search        = "write"
       env           = {}
       secrets       = {}
@@ -117,6 +143,7 @@ locals {
       database      = true
       events        = false
       uploads       = "none"
+      releases      = "none"
       search        = "write"
       env           = {}
       secrets       = {}
@@ -156,17 +183,27 @@ locals {
   pubsub_functions   = { for k, f in local.functions : k => f if f.trigger == "pubsub" }
   database_functions = { for k, f in local.functions : k => f if f.database }
   event_publishers   = { for k, f in local.functions : k => f if f.events }
-  url_signers        = { for k, f in local.functions : k => f if contains(["write", "admin"], f.uploads) }
+  url_signers        = { for k, f in local.functions : k => f if f.uploads == "write" }
 
-  # objectCreator cannot overwrite: an uploaded archive can never be replaced through a later signed URL.
+  # objectCreator cannot overwrite, and the quarantine's retention policy refuses a replacement from anyone.
   uploads_roles = {
     none  = []
     read  = ["roles/storage.objectViewer"]
     write = ["roles/storage.objectCreator", "roles/storage.objectViewer"]
-    admin = ["roles/storage.objectAdmin"]
   }
   uploads_grants = merge([
     for k, f in local.functions : { for role in local.uploads_roles[f.uploads] : "${k} ${role}" => { function = k, role = role } }
+  ]...)
+  # Only the scanner creates releases; whoever bans or flags may delete one, nothing more. (The role's id is known
+  # when planning, its computed name is not: for_each keys must be.)
+  withdrawer = "projects/${var.project_id}/roles/${google_project_iam_custom_role.release_withdrawer.role_id}"
+  releases_roles = {
+    none     = []
+    withdraw = [local.withdrawer]
+    write    = ["roles/storage.objectCreator", "roles/storage.objectViewer", local.withdrawer]
+  }
+  releases_grants = merge([
+    for k, f in local.functions : { for role in local.releases_roles[f.releases] : "${k} ${role}" => { function = k, role = role } }
   ]...)
 
   # With the database backend no function gets an Algolia setting or secret: there is nothing of Algolia to fill.
@@ -210,6 +247,8 @@ locals {
     APP_ENV               = var.app_env
     BLOB_BACKEND          = "gcs"
     UPLOADS_BUCKET        = google_storage_bucket.uploads.name
+    RELEASES_BUCKET       = google_storage_bucket.releases.name
+    CORS_ORIGINS          = join(",", concat(var.cors_origins, ["*"]))
     EVENTS_BACKEND        = "pubsub"
     EVENTS_TOPIC          = google_pubsub_topic.events.name
     GOOGLE_CLOUD_PROJECT  = var.project_id
@@ -421,6 +460,13 @@ resource "google_pubsub_topic_iam_member" "publisher" {
 resource "google_storage_bucket_iam_member" "uploads" {
   for_each = local.uploads_grants
   bucket   = google_storage_bucket.uploads.name
+  role     = each.value.role
+  member   = "serviceAccount:${google_service_account.fn[each.value.function].email}"
+}
+
+resource "google_storage_bucket_iam_member" "releases" {
+  for_each = local.releases_grants
+  bucket   = google_storage_bucket.releases.name
   role     = each.value.role
   member   = "serviceAccount:${google_service_account.fn[each.value.function].email}"
 }

@@ -22,6 +22,10 @@ output "uploads_bucket" {
   value = google_storage_bucket.uploads.name
 }
 
+output "releases_bucket" {
+  value = google_storage_bucket.releases.name
+}
+
 output "sources_bucket" {
   description = "Stage manual builds here: gcloud builds submit --gcs-source-staging-dir=gs://<this>/builds."
   value       = google_storage_bucket.sources.name

@@ -47,14 +47,20 @@ variable "uploads_bucket" {
   default     = null
 }
 
+variable "releases_bucket" {
+  description = "Name of the public releases bucket (globally unique); null means <project_id>-registry-releases."
+  type        = string
+  default     = null
+}
+
 variable "uploads_location" {
-  description = "Location of the uploads bucket: a multi-region (US) serves downloads worldwide."
+  description = "Location of the uploads and releases buckets: a multi-region (US) serves downloads worldwide."
   type        = string
   default     = "US"
 }
 
 variable "cors_origins" {
-  description = "Browser origins that may PUT uploads to signed URLs (the registry web app). comfy-cli needs none."
+  description = "Browser origins of the registry web app: they may call the API with credentials and PUT uploads to signed URLs (comfy-cli needs none); any other origin reads the API without credentials."
   type        = list(string)
   default     = []
 }

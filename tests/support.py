@@ -22,10 +22,11 @@ def find_route(method: str, path: str) -> bool:
 
 
 def zip_bytes(files: dict[str, str]) -> bytes:
+    """The same files always make the same bytes (a fixed timestamp), so a test can compare what is served."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, content in files.items():
-            zf.writestr(name, content)
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), content)
     return buf.getvalue()
 
 

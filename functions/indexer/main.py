@@ -4,8 +4,8 @@
 Only IAM protects `indexer_reindex`: it is deployed private, and only the scheduler's service account may invoke
 it, as the registry's scheduled jobs are.
 
-The use cases, the database layer and the settings load on the first call (lazy initialisation, as the registry
-and the scanner do): loading this module costs little more than functions-framework itself."""
+The settings are checked on load (a bad configuration fails the start); the use cases, the database layer and the
+search adapters load on the first call (lazy initialisation, as the registry and the scanner do)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ import functions_framework
 
 # Re-exported: callers decode pushes through this module, as before the decoding moved to shared/
 from shared.messages import Event, MalformedMessage, parse_event, push_message
+from shared.settings import get_settings
+
+# Settings are checked while the instance starts: a bad configuration fails the deploy (the instance never
+# becomes ready), never a client's request. Everything else loads on first use.
+get_settings()
 
 if TYPE_CHECKING:
     from cloudevents.http import CloudEvent

@@ -10,6 +10,12 @@ from typing import TYPE_CHECKING
 import functions_framework
 from flask import Request, Response
 
+from shared.settings import get_settings
+
+# Settings are checked while the instance starts: a bad configuration fails the deploy (the instance never
+# becomes ready), never a client's request. Everything else loads on first use.
+get_settings()
+
 if TYPE_CHECKING:
     from shared.http.router import Router
 

@@ -12,9 +12,15 @@ from typing import Any
 import functions_framework
 from flask import Request, Response
 
+from shared.settings import get_settings
+
+# Settings are checked while the instance starts: a bad configuration fails the deploy (the instance never
+# becomes ready), never a client's request. Everything else loads on first use.
+get_settings()
+
 log = logging.getLogger(__name__)
-# The engine, the database layer and the settings load on the first event (lazy initialisation): the two entry
-# points deployed from this source each pay only for what they use.
+# The engine and the database layer load on the first event (lazy initialisation): the entry points deployed from
+# this source each pay only for what they use.
 
 
 @functions_framework.cloud_event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -18,15 +19,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, foreign_keys: bool =
     cur.close()
 
 
-def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
+@dataclass(frozen=True)
+class Pool:
+    """Connections per process: `size` kept open, `overflow` more when busy, and how long a request waits for one
+    before it is answered 503 (never an open-ended stall)."""
+
+    size: int = 5
+    overflow: int = 5
+    timeout: float = 10.0
+
+
+def make_engine(url: str, *, foreign_keys: bool = True, pool: Pool = Pool()) -> Engine:
     """`foreign_keys=False` is for migrations: SQLite rebuilds altered tables, which referencing rows would block."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    sizes: dict[str, Any] = {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **sizes)
         event.listen(engine, "connect", lambda conn, rec: _sqlite_pragmas(conn, rec, foreign_keys=foreign_keys))
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10)
+    engine = create_engine(url, pool_pre_ping=True, **sizes)
     parsed = make_url(url)
     if (parsed.username or "").endswith(".iam") and not parsed.password:
         _use_iam_tokens(engine)
@@ -50,8 +62,8 @@ def _use_iam_tokens(engine: Engine) -> None:
 
 
 @lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    return make_engine(url)
+def engine_for(url: str, pool: Pool = Pool()) -> Engine:
+    return make_engine(url, pool=pool)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -3,7 +3,9 @@ refuse up front), and parsed as JSON with every failure a 400, never a 500."""
 
 from __future__ import annotations
 
+import io
 import json
+import math
 from typing import Any
 
 from flask import Request
@@ -20,6 +22,32 @@ _RAW = "comfy.body"
 _PARSED = "comfy.json"
 
 
+class _Capped(io.RawIOBase):
+    """At most `cap` bytes of `inner`, then end of stream."""
+
+    def __init__(self, inner: Any, cap: int) -> None:
+        self._inner, self._left = inner, cap
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        chunk = self._inner.read(min(len(buffer), self._left))
+        n = len(chunk)
+        buffer[:n] = chunk
+        self._left -= n
+        return n
+
+
+def cap_stream(request: Request) -> None:
+    """Let nothing read more than MAX_ANY_BODY + 1 bytes of this request's body. functions-framework reads every
+    request's body into memory after the answer (so that the connection stays in step); capped, it reads at most
+    that much, and the server discards the rest of the socket in small pieces."""
+    request.stream = io.BufferedReader(_Capped(request.stream, MAX_ANY_BODY + 1))
+
+
 def too_large(max_bytes: int) -> InvalidInput:
     return InvalidInput(f"The body is larger than {max_bytes} bytes", code="too_large")
 
@@ -31,6 +59,7 @@ def read(request: Request, max_bytes: int = MAX_BODY_BYTES) -> bytes:
     if cached is None:
         declared = request.content_length
         if declared is not None and declared > max_bytes:
+            _discard(request)
             raise too_large(max_bytes)
         # request.stream is what the server delivered: the declared length, or a chunked body decoded to its end.
         stream, chunks, size = request.stream, [], 0
@@ -38,6 +67,7 @@ def read(request: Request, max_bytes: int = MAX_BODY_BYTES) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
         if size > max_bytes:
+            _discard(request)
             raise too_large(max_bytes)
         cached = request.environ[_RAW] = b"".join(chunks)
     if len(cached) > max_bytes:
@@ -45,17 +75,34 @@ def read(request: Request, max_bytes: int = MAX_BODY_BYTES) -> bytes:
     return bytes(cached)
 
 
+def _discard(request: Request) -> None:
+    """A refused body is read no further by anyone here (the server drops what is left on the socket)."""
+    request.stream = io.BytesIO()
+
+
 def parse_json(raw: bytes | str) -> Any:
-    """The JSON value of `raw`; malformed text, numbers Python will not convert and nesting deeper than
-    MAX_JSON_DEPTH are InvalidInput."""
+    """The JSON value of `raw`; malformed text, numbers Python will not convert or that are not finite (and the
+    NaN and Infinity that Python's parser would accept), and nesting deeper than MAX_JSON_DEPTH are InvalidInput."""
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
     except RecursionError as exc:
         raise InvalidInput(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels", code="malformed_json") from exc
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, and integers of more than 4,300 digits
+    # JSONDecodeError, UnicodeDecodeError, integers of more than 4,300 digits, and numbers that are not finite
+    except ValueError as exc:
         raise InvalidInput(f"Malformed JSON body: {exc}", code="malformed_json") from exc
     if _deeper_than(value, MAX_JSON_DEPTH):
         raise InvalidInput(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels", code="malformed_json")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
     return value
 
 

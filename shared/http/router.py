@@ -12,7 +12,9 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 
-from shared.http.errors import body, to_response
+from shared.http import body
+from shared.http.errors import body as error_body
+from shared.http.errors import to_response
 from shared.http.responses import json_response
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class Router:
         self._map = Map(rules, strict_slashes=False, merge_slashes=False)
 
     def dispatch(self, request: Request) -> Response:
+        body.cap_stream(request)
         if request.method == "OPTIONS":
             return self._cors(request, Response(status=204))
         try:
@@ -48,10 +51,10 @@ class Router:
             index, args = adapter.match(request.path, method=request.method)
             response = self.routes[index].handler(request, **args)
         except RouteNotFound:
-            response = json_response(body("not_found", f"No route for {request.method} {request.path}"), 404)
+            response = json_response(error_body("not_found", f"No route for {request.method} {request.path}"), 404)
         except MethodNotAllowed as exc:
             allowed = ", ".join(sorted(exc.valid_methods or []))
-            response = json_response(body("method_not_allowed", f"Use one of: {allowed}"), 405)
+            response = json_response(error_body("method_not_allowed", f"Use one of: {allowed}"), 405)
             response.headers["Allow"] = allowed
         except Exception as exc:  # noqa: BLE001 - the one place errors become responses
             response = to_response(exc)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -157,15 +158,17 @@ def test_publish_install_and_manager_reads(comfy: ComfyCli, served_stack: Served
     assert latest["status"] == ACTIVE, node
     assert latest["status_reason"] == "Passed automated checks", node
     # the scanner's own log line shows the upload event arriving and the verdict applied
-    assert f"scanner: {publisher_id}/{node_id}/1.0.0/node.zip -> scanned active" in served_stack.log_path.read_text()
+    log = served_stack.log_path.read_text()
+    assert re.search(rf"scanner: {publisher_id}/{node_id}/1\.0\.0/[0-9a-f]+/node\.zip -> scanned active", log), log
 
-    # 3. the uploaded archive is served unchanged at the version's downloadUrl
+    # 3. the uploaded archive is served unchanged at the version's downloadUrl: the public copy the scanner released
     r = served_stack.get(f"/nodes/{node_id}/install", params={"version": "1.0.0"})
     assert r.status_code == 200, f"GET /nodes/{node_id}/install?version=1.0.0 -> {r.status_code} {r.text}"
     install = r.json()
     assert install["version"] == "1.0.0" and install["id"], install
     download_url = install["downloadUrl"]
-    assert download_url.startswith(served_stack.base_url + "/"), install
+    releases = f"{served_stack.base_url}/_local/blobs/comfy-registry-releases/{publisher_id}/{node_id}/1.0.0/node.zip"
+    assert download_url == releases, install
     assert latest.get("downloadUrl") in (None, download_url), (latest, install)
     r = served_stack.get(download_url.removeprefix(served_stack.base_url))
     assert r.status_code == 200, f"GET {download_url} -> {r.status_code} {r.text[:500]}"

@@ -184,7 +184,7 @@ def test_security_scan_queues_old_pending_versions_oldest_first(
         "node_id": "pack",
         "version": "1.0.0",
         "version_id": oldest,
-        "storage_path": "alice-pub/pack/1.0.0/node.zip",
+        "storage_path": "alice-pub/pack/1.0.0/upload/node.zip",
         "by": SCHEDULER,
     }
 
@@ -263,7 +263,7 @@ def test_backfill_requests_extraction_of_versions_still_pending(
         "node_id": "pack",
         "version": "1.0.0",
         "version_id": first,
-        "storage_path": "alice-pub/pack/1.0.0/node.zip",
+        "storage_path": "alice-pub/pack/1.0.0/upload/node.zip",
         "by": BUILDER,
     }
     r = api.post("/comfy-nodes/backfill", headers=service.headers(), query={"max_node": 1})
