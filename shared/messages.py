@@ -8,9 +8,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,3 +58,22 @@ def push_message(envelope: Any) -> tuple[bytes, dict[str, str]]:
     if not isinstance(raw, dict):
         raise MalformedMessage("the message attributes are not an object")
     return data, {str(k): str(v) for k, v in raw.items()}
+
+
+def event_or_none(data: bytes, attributes: Mapping[str, str], consumer: str) -> Event | None:
+    """The event of one message, or None (logged) for one that can never be applied: it is acknowledged, not
+    retried."""
+    try:
+        return parse_event(data, attributes)
+    except MalformedMessage as exc:
+        log.error("%s: dropping a malformed message (%s): %s", consumer, dict(attributes), exc)
+        return None
+
+
+def push_or_none(cloud_event: Any, consumer: str) -> tuple[bytes, dict[str, str]] | None:
+    """The data and attributes of a Pub/Sub push CloudEvent, or None (logged) for a malformed push."""
+    try:
+        return push_message(cloud_event.data)
+    except MalformedMessage as exc:
+        log.error("%s: dropping a malformed push (%s): %s", consumer, cloud_event.get("id"), exc)
+        return None

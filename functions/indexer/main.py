@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import functions_framework
 
 # Re-exported: callers decode pushes through this module, as before the decoding moved to shared/
-from shared.messages import Event, MalformedMessage, parse_event, push_message
+from shared.messages import Event, MalformedMessage, event_or_none, parse_event, push_message, push_or_none
 from shared.settings import get_settings
 
 # Settings are checked while the instance starts: a bad configuration fails the deploy (the instance never
@@ -36,10 +36,8 @@ def handle_message(data: bytes, attributes: Mapping[str, str]) -> str:
     """Apply one registry event; what happened (`applied`, `duplicate`, `ignored`, `reindexed`, `malformed`).
     The local stack calls this for every in-process message; failures other than a malformed message raise, so
     that the message is delivered again."""
-    try:
-        event = parse_event(data, attributes)
-    except MalformedMessage as exc:
-        log.error("indexer: dropping a malformed message (%s): %s", dict(attributes), exc)
+    event = event_or_none(data, attributes, "indexer")
+    if event is None:
         return "malformed"
     from functions.indexer import usecases
     from shared.bootstrap import get_container
@@ -78,12 +76,8 @@ def _requested_reindex(event: Event) -> str:
 
 @functions_framework.cloud_event
 def indexer(cloud_event: CloudEvent) -> None:
-    try:
-        data, attributes = push_message(cloud_event.data)
-    except MalformedMessage as exc:
-        log.error("indexer: dropping a malformed push (%s): %s", cloud_event.get("id"), exc)
-        return
-    handle_message(data, attributes)
+    if (push := push_or_none(cloud_event, "indexer")) is not None:
+        handle_message(*push)
 
 
 @functions_framework.http

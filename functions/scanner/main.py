@@ -44,12 +44,10 @@ def handle_release_message(data: bytes, attributes: Mapping[str, str]) -> dict[s
     failures other than a malformed message raise, so that the message is delivered again."""
     from functions.scanner import release
     from shared.bootstrap import get_container
-    from shared.messages import MalformedMessage, parse_event
+    from shared.messages import event_or_none
 
-    try:
-        event = parse_event(data, attributes)
-    except MalformedMessage as exc:
-        log.error("scanner_release: dropping a malformed message (%s): %s", dict(attributes), exc)
+    event = event_or_none(data, attributes, "scanner_release")
+    if event is None:
         return {}
     c = get_container()
     counts = release.apply_event(c.uow, c.blobs, event.type, event.payload)
@@ -60,14 +58,10 @@ def handle_release_message(data: bytes, attributes: Mapping[str, str]) -> dict[s
 
 @functions_framework.cloud_event
 def scanner_release(cloud_event: Any) -> None:
-    from shared.messages import MalformedMessage, push_message
+    from shared.messages import push_or_none
 
-    try:
-        data, attributes = push_message(cloud_event.data)
-    except MalformedMessage as exc:
-        log.error("scanner_release: dropping a malformed push (%s): %s", cloud_event.get("id"), exc)
-        return
-    handle_release_message(data, attributes)
+    if (push := push_or_none(cloud_event, "scanner_release")) is not None:
+        handle_release_message(*push)
 
 
 def _sweep(request: Request) -> Response:

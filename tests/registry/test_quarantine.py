@@ -4,6 +4,7 @@ passed it, what is served is exactly what was judged, and a ban or a flag takes 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from functions.scanner import apply
-from shared.db.models import NodeVersion
+from shared.db.models import Node, NodeVersion
 from shared.db.types import utcnow
 from tests.scanner.test_function import MALICIOUS
 from tests.support import RegistryClient, clean_pack
@@ -219,3 +220,30 @@ def test_the_sweep_releases_versions_active_before_quarantine_existed(api: Regis
     assert public_bytes(api, api.get("/nodes/old/install").get_json()["downloadUrl"]) == clean_pack("old", "1.0.0")
     assert row_of(api, "tampered").status == "flagged" and public_bytes(api, release_url(api, "tampered")) is None
     assert apply.sweep(c.uow, c.blobs, apply.limits_from(c.settings), older_than_minutes=60) == {}
+
+
+def test_the_release_entry_point_takes_registry_events_as_pub_sub_pushes_them(api: RegistryClient) -> None:
+    """In the cloud an unban reaches `scanner_release` as a push on registry-events, some time after the commit."""
+    import functions_framework
+
+    from shared.adapters.inprocess_publisher import Message
+    from tests.conftest import ROOT
+    from tests.search.support import deliver
+
+    token = api.owner_with_token()
+    api.publish("alice-pub", "pack", "1.0.0", token)
+    assert api.post("/publishers/alice-pub/nodes/pack/ban", json_body=REASON, **ADMIN).status_code == 204
+    with api.container.sessions() as s:  # the unban committed; its event is still on its way
+        s.execute(update(Node).where(Node.id == "pack").values(status="active"))
+        s.commit()
+    assert public_bytes(api, release_url(api, "pack")) is None
+
+    app = functions_framework.create_app("scanner_release", str(ROOT / "functions/scanner/main.py"), "cloudevent")
+    client = app.test_client()
+    body = {"id": "e1", "type": "node.unbanned", "payload": {"node_id": "pack"}, "created_at": "2026-12-01T00:00:00"}
+    event = Message("registry-events", json.dumps(body).encode(), {"event_id": "e1", "event_type": "node.unbanned"})
+    assert deliver(client, event).status_code == 200
+    assert public_bytes(api, release_url(api, "pack")) == clean_pack("pack", "1.0.0")
+    assert deliver(client, event).status_code == 200  # delivered again: nothing more to do
+    unrelated = Message("registry-events", b"not json", {"event_id": "e2", "event_type": "node.unbanned"})
+    assert deliver(client, unrelated).status_code == 200  # acknowledged and logged, never retried
