@@ -17,7 +17,7 @@ from shared.db import migrate
 from shared.db.engine import make_engine
 from shared.db.models import Node, NodeVersion, Publisher
 from shared.naming import fold
-from shared.versions import sort_key
+from shared.version_numbers import sort_key
 
 WORDS = (
     "video",

@@ -16,7 +16,7 @@ from shared import outbox, routing
 from shared.adapters.inprocess_publisher import InProcessPublisher, Message
 from shared.adapters.local_blobs import PREFIX as BLOB_PREFIX
 from shared.adapters.local_blobs import LocalBlobStore
-from shared.bootstrap import Container, set_container
+from shared.bootstrap import bootstrap, set_container
 from shared.db import migrate
 from shared.settings import Settings
 
@@ -26,12 +26,13 @@ JOBS_PREFIX = "/_local/jobs/"
 
 
 class LocalStack:
-    def __init__(self, settings: Settings, *, migrate_db: bool = True) -> None:
+    def __init__(self, settings: Settings, *, migrate_db: bool = True, **ports: Any) -> None:
+        """`ports` replace the adapters the settings pick (tests pass fakes)."""
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if migrate_db:
             migrate.upgrade(settings.resolved_database_url)
-        self.container = Container(settings)
+        self.container = bootstrap(settings, **ports)
         set_container(self.container)
         self.apps: dict[str, Any] = {
             fn.name: functions_framework.create_app(  # type: ignore[no-untyped-call]

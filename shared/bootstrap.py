@@ -1,137 +1,172 @@
-"""The one place that picks adapters from `Settings`. Tests build a Container with fakes instead."""
+"""The one bootstrap: `bootstrap(settings)` picks every adapter from `Settings` and hands them to a `Container`, whose
+fields are the ports the use cases and handlers need. Tests build a Container with fakes in place of any port
+(`bootstrap(settings, blobs=fake)`, or `dataclasses.replace(container, search=fake)`); nothing reaches into it."""
 
 from __future__ import annotations
 
 import threading
-from functools import cached_property
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.auth.firebase import FirebaseTokenVerifier, TokenVerifier
-from shared.auth.google_oidc import ServiceAccountVerifier
-from shared.db.engine import Pool, engine_for, session_factory
-from shared.downloads import DownloadCounter
-from shared.ports import BlobStore, EventPublisher, SearchIndex
+from shared.auth.firebase import TokenVerifier
+from shared.ports import BlobStore, DownloadTally, EventPublisher, SearchIndex, ServiceVerifier
 from shared.read_cache import ReadCache
-from shared.repositories import epoch
 from shared.settings import Settings, get_settings
 from shared.uow import UnitOfWork
 
 
+@dataclass(frozen=True)
 class Container:
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        blobs: BlobStore | None = None,
-        publisher: EventPublisher | None = None,
-        verifier: TokenVerifier | None = None,
-    ) -> None:
-        self.settings = settings
-        if blobs is not None:
-            self.__dict__["blobs"] = blobs
-        if publisher is not None:
-            self.__dict__["publisher"] = publisher
-        if verifier is not None:
-            self.__dict__["verifier"] = verifier
-        # Built now, not on first use: two first requests racing must not each get their own (and invalidate one
-        # the other never reads). Neither touches the database until used.
-        self.read_cache = self._read_cache()
-        self.downloads = DownloadCounter(lambda: self.sessions(), settings.download_flush_seconds)
+    settings: Settings
+    uow: Callable[[], UnitOfWork]  # a new unit of work for each use case
+    blobs: BlobStore
+    publisher: EventPublisher
+    verifier: TokenVerifier  # people: Firebase ID tokens
+    service_verifier: ServiceVerifier  # Google's infrastructure: OIDC tokens of service accounts
+    search: SearchIndex
+    read_cache: ReadCache
+    downloads: DownloadTally  # DownloadCounter in the functions
+    # The database's session factory, for what works below the use cases (the outbox sweep, the fault tests);
+    # bound to nothing when the units of work are fakes.
+    sessions: sessionmaker[Session] = field(default_factory=sessionmaker)
 
-    @cached_property
+    @property
     def engine(self) -> Engine:
-        s = self.settings
-        pool = Pool(s.database_pool_size, s.database_max_overflow, s.database_pool_timeout_seconds)
-        return engine_for(s.resolved_database_url, pool)
+        """The database engine behind `sessions`."""
+        engine: Engine = self.sessions.kw["bind"]
+        return engine
 
-    @cached_property
-    def sessions(self) -> sessionmaker[Session]:
-        return session_factory(self.engine)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.publisher, self.settings.events_topic, self.read_cache.invalidate)
+def bootstrap(settings: Settings, **ports: Any) -> Container:
+    """A Container of the adapters `settings` pick; any port given by name replaces its adapter. Adapters import
+    their vendor's SDK on first use, so building one costs nothing a cold start would notice."""
+    from shared.db.engine import Pool, engine_for, session_factory
+    from shared.downloads import DownloadCounter
+    from shared.repositories import epoch
+    from shared.uow import SqlUnitOfWork
 
-    def _read_cache(self) -> ReadCache:
-        s = self.settings
+    sessions = ports.pop("sessions", None)
+    if sessions is None:
+        if "uow" in ports:
+            sessions = sessionmaker()  # fakes: nothing below the use cases is reached
+        else:
+            pool = Pool(
+                settings.database_pool_size, settings.database_max_overflow, settings.database_pool_timeout_seconds
+            )
+            sessions = session_factory(engine_for(settings.resolved_database_url, pool))
+    publisher = ports.pop("publisher", None) or _publisher(settings)
+    read_cache = ports.pop("read_cache", None)
+    if read_cache is None:
 
         def current_epoch() -> int:
-            with self.sessions() as session:
+            with sessions() as session:
                 return epoch.current(session)
 
-        return ReadCache(
-            current_epoch,
-            max_age=s.read_cache_seconds,
-            check_every=s.read_cache_check_seconds,
-            capacity=s.read_cache_entries,
-            max_bytes=s.read_cache_max_bytes,
-        )
+        read_cache = _read_cache(settings, current_epoch)
 
-    @cached_property
-    def blobs(self) -> BlobStore:
-        s = self.settings
-        if s.blob_backend == "gcs":
-            from shared.adapters.gcs_blobs import GcsBlobStore
+    def new_uow() -> UnitOfWork:
+        return SqlUnitOfWork(sessions, publisher, settings.events_topic, read_cache.invalidate)
 
-            return GcsBlobStore(
-                s.uploads_bucket,
-                releases_bucket=s.releases_bucket,
-                project=s.gcp_project,
-                ttl_seconds=s.signed_url_ttl_seconds,
-                download_ttl_seconds=s.archive_download_ttl_seconds,
-                endpoint=s.gcs_endpoint,
-            )
-        from shared.adapters.local_blobs import LocalBlobStore, persistent_key
+    uow = ports.pop("uow", None) or new_uow
+    return Container(
+        settings=settings,
+        uow=uow,
+        blobs=ports.pop("blobs", None) or _blobs(settings),
+        publisher=publisher,
+        verifier=ports.pop("verifier", None) or _verifier(settings),
+        service_verifier=ports.pop("service_verifier", None) or _service_verifier(settings),
+        search=ports.pop("search", None) or _search(settings, uow),
+        read_cache=read_cache,
+        downloads=ports.pop("downloads", None) or DownloadCounter(sessions, settings.download_flush_seconds),
+        sessions=sessions,
+        **_nothing_left(ports),
+    )
 
-        # Kept under DATA_DIR, so that URLs handed out before a restart still work after it.
-        key = s.local_signing_key.encode() if s.local_signing_key else persistent_key(s.data_dir / "signing.key")
-        return LocalBlobStore(
-            s.data_dir / "blobs",
-            s.base_url,
-            key,
-            incoming_bucket=s.uploads_bucket,
+
+def _nothing_left(ports: dict[str, Any]) -> dict[str, Any]:
+    if ports:
+        raise TypeError(f"bootstrap() got ports it does not know: {sorted(ports)}")
+    return {}
+
+
+def _read_cache(settings: Settings, current_epoch: Callable[[], int]) -> ReadCache:
+    return ReadCache(
+        current_epoch,
+        max_age=settings.read_cache_seconds,
+        check_every=settings.read_cache_check_seconds,
+        capacity=settings.read_cache_entries,
+        max_bytes=settings.read_cache_max_bytes,
+    )
+
+
+def _blobs(s: Settings) -> BlobStore:
+    if s.blob_backend == "gcs":
+        from shared.adapters.gcs_blobs import GcsBlobStore
+
+        return GcsBlobStore(
+            s.uploads_bucket,
             releases_bucket=s.releases_bucket,
+            project=s.gcp_project,
             ttl_seconds=s.signed_url_ttl_seconds,
             download_ttl_seconds=s.archive_download_ttl_seconds,
+            endpoint=s.gcs_endpoint,
         )
+    from shared.adapters.local_blobs import LocalBlobStore, persistent_key
 
-    @cached_property
-    def publisher(self) -> EventPublisher:
-        if self.settings.events_backend == "pubsub":
-            from shared.adapters.pubsub_publisher import PubSubPublisher
+    # Kept under DATA_DIR, so that URLs handed out before a restart still work after it.
+    key = s.local_signing_key.encode() if s.local_signing_key else persistent_key(s.data_dir / "signing.key")
+    return LocalBlobStore(
+        s.data_dir / "blobs",
+        s.base_url,
+        key,
+        incoming_bucket=s.uploads_bucket,
+        releases_bucket=s.releases_bucket,
+        ttl_seconds=s.signed_url_ttl_seconds,
+        download_ttl_seconds=s.archive_download_ttl_seconds,
+    )
 
-            return PubSubPublisher(self.settings.gcp_project)
-        from shared.adapters.inprocess_publisher import InProcessPublisher
 
-        return InProcessPublisher()
+def _publisher(s: Settings) -> EventPublisher:
+    if s.events_backend == "pubsub":
+        from shared.adapters.pubsub_publisher import PubSubPublisher
 
-    @cached_property
-    def verifier(self) -> TokenVerifier:
-        return FirebaseTokenVerifier(self.settings.firebase_project_id)
+        return PubSubPublisher(s.gcp_project)
+    from shared.adapters.inprocess_publisher import InProcessPublisher
 
-    @cached_property
-    def service_verifier(self) -> ServiceAccountVerifier:
-        s = self.settings
-        return ServiceAccountVerifier(s.service_audience, s.service_account_list, s.google_certs_url)
+    return InProcessPublisher()
 
-    @cached_property
-    def search(self) -> SearchIndex:
-        """Algolia when configured; otherwise the database, which is always there."""
-        s = self.settings
-        if s.algolia_configured:
-            from shared.adapters.algolia_search import AlgoliaSearchIndex
 
-            return AlgoliaSearchIndex(
-                s.algolia_app_id or "",
-                s.algolia_api_key or "",
-                nodes_index=s.algolia_nodes_index,
-                versions_index=s.algolia_versions_index,
-                hosts=s.algolia_host_list,
-            )
-        from shared.adapters.database_search import DatabaseSearchIndex
+def _verifier(s: Settings) -> TokenVerifier:
+    from shared.auth.firebase import FirebaseTokenVerifier
 
-        return DatabaseSearchIndex(self.uow)
+    return FirebaseTokenVerifier(s.firebase_project_id)
+
+
+def _service_verifier(s: Settings) -> ServiceVerifier:
+    from shared.auth.google_oidc import ServiceAccountVerifier
+
+    return ServiceAccountVerifier(s.service_audience, s.service_account_list, s.google_certs_url)
+
+
+def _search(s: Settings, uow: Callable[[], UnitOfWork]) -> SearchIndex:
+    """Algolia when configured; otherwise the database, which is always there."""
+    if s.algolia_configured:
+        from shared.adapters.algolia_search import AlgoliaSearchIndex
+
+        return AlgoliaSearchIndex(
+            s.algolia_app_id or "",
+            s.algolia_api_key or "",
+            nodes_index=s.algolia_nodes_index,
+            versions_index=s.algolia_versions_index,
+            hosts=s.algolia_host_list,
+        )
+    from shared.adapters.database_search import DatabaseSearchIndex
+
+    return DatabaseSearchIndex(uow)
 
 
 _lock = threading.Lock()
@@ -139,10 +174,11 @@ _container: Container | None = None
 
 
 def get_container() -> Container:
+    """The process's container, bootstrapped from the environment's settings on first use."""
     global _container
     with _lock:
         if _container is None:
-            _container = Container(get_settings())
+            _container = bootstrap(get_settings())
         return _container
 
 

@@ -51,6 +51,19 @@ class BlobStore(Protocol):
     def is_released(self, path: str) -> bool: ...
 
 
+class DownloadTally(Protocol):
+    def add(self, node_id: str) -> None:
+        """Count one download of the node (written later, in batches, or at once: the adapter's choice)."""
+        ...
+
+
+class ServiceVerifier(Protocol):
+    def verify(self, authorization: str | None, path: str) -> str:
+        """The e-mail of the Google service account whose OIDC token (an `Authorization` header value) authorises
+        this call; Unauthenticated or Forbidden otherwise."""
+        ...
+
+
 class EventPublisher(Protocol):
     def publish(self, topic: str, data: bytes, attributes: Mapping[str, str]) -> None:
         """Send one message; raise on failure so that the outbox keeps it."""

@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from shared import archives, versions
+from shared import archives, statuses
 from shared.db.models import Node, NodeVersion
 from shared.ports import BlobStore
+from shared.statuses import VersionStatus
 
 # A publisher ban may withdraw thousands of archives; each is one request to the store.
 _PARALLEL = 16
 
 
 def servable(row: NodeVersion, node: Node) -> bool:
-    return row.status in versions.INSTALLABLE and node.status != "banned" and node.publisher.status != "banned"
+    return row.status in statuses.INSTALLABLE and node.status != "banned" and node.publisher.status != "banned"
 
 
 def withdraw(blobs: BlobStore, versions_of: Iterable[tuple[Node, NodeVersion]]) -> None:
@@ -28,7 +29,9 @@ def withdraw(blobs: BlobStore, versions_of: Iterable[tuple[Node, NodeVersion]]) 
     what the store raises (BlobStoreUnavailable), so the caller's transaction rolls back and can be retried."""
     # Flagged, banned and deleted versions were withdrawn when they became so; a pending one may hold a release
     # whose commit was lost.
-    pairs = [(n, r) for n, r in versions_of if r.release_path or r.status in (versions.ACTIVE, versions.PENDING)]
+    pairs = [
+        (n, r) for n, r in versions_of if r.release_path or r.status in (VersionStatus.ACTIVE, VersionStatus.PENDING)
+    ]
     paths = {archives.release_path(n.publisher_id, n.id, r.version) for n, r in pairs}
     paths |= {r.release_path for _, r in pairs if r.release_path}
     if len(paths) == 1:
@@ -42,6 +45,6 @@ def withdraw(blobs: BlobStore, versions_of: Iterable[tuple[Node, NodeVersion]]) 
 
 def download_url(blobs: BlobStore, row: NodeVersion) -> str:
     """The public URL of a version's archive, or "" when nothing of it is public."""
-    if row.release_path and row.status in versions.INSTALLABLE:
+    if row.release_path and row.status in statuses.INSTALLABLE:
         return blobs.release_url(row.release_path)
     return ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,12 +13,70 @@ class HttpFunction:
     name: str  # the deployed Cloud Function's name
     source: str  # its folder in the repository
     entry_point: str  # the function in its main.py
-    paths: tuple[str, ...]  # load-balancer path patterns; empty for the default service
+    paths: tuple[str, ...]  # load-balancer path templates ({name} one segment, ** the rest); none: the default
 
 
-# Adding an HTTP function is one line here (plus its folder); the default takes every other path.
-HTTP_FUNCTIONS: tuple[HttpFunction, ...] = (HttpFunction("registry", "functions/registry", "registry", ()),)
+REGISTRY = "functions/registry"
+# Each registry API area is its own function. The templates are matched in this order, first match wins, by the
+# load balancer (rendered as route rules) and the local server alike: the moderation paths under /publishers/ come
+# before publishing's /publishers/**. tests/unit/test_routing.py checks every route of an area reaches its function.
+HTTP_FUNCTIONS: tuple[HttpFunction, ...] = (
+    HttpFunction(
+        "registry-moderation",
+        REGISTRY,
+        "registry_moderation",
+        (
+            "/publishers/{publisher_id}/ban",
+            "/publishers/{publisher_id}/unban",
+            "/publishers/{publisher_id}/nodes/{node_id}/ban",
+            "/publishers/{publisher_id}/nodes/{node_id}/unban",
+            "/admin/**",
+        ),
+    ),
+    HttpFunction(
+        "registry-publishing", REGISTRY, "registry_publishing", ("/users", "/users/**", "/publishers", "/publishers/**")
+    ),
+    HttpFunction(
+        "registry-community",
+        REGISTRY,
+        "registry_community",
+        ("/nodes/{node_id}/reviews", "/nodes/{node_id}/translations"),
+    ),
+    HttpFunction(
+        "registry-comfy-nodes",
+        REGISTRY,
+        "registry_comfy_nodes",
+        (
+            "/nodes/{node_id}/versions/{version}/comfy-nodes",
+            "/nodes/{node_id}/versions/{version}/comfy-nodes/**",
+            "/comfy-nodes",
+            "/comfy-nodes/**",
+            "/security-scan",
+            "/nodes/reindex",
+        ),
+    ),
+    HttpFunction(
+        "registry-ci",
+        REGISTRY,
+        "registry_ci",
+        ("/upload-artifact", "/gitcommit", "/gitcommitsummary", "/workflowresult/**", "/branch"),
+    ),
+    # The public reads and install, and every path no template above names.
+    HttpFunction("registry", REGISTRY, "registry", ()),
+)
 DEFAULT = "registry"
+
+
+def _regex(template: str) -> re.Pattern[str]:
+    """`{name}` one segment, a trailing `/**` any rest (none included); any character may be in a segment, a line
+    feed too, as the load balancer sees paths."""
+    pattern = re.escape(template).replace(r"/\*\*", "(?:/.*)?")
+    pattern = re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", pattern)
+    return re.compile(f"{pattern}\\Z", re.DOTALL)
+
+
+_RULES = [(_regex(t), fn.name) for fn in HTTP_FUNCTIONS for t in fn.paths]
+
 
 # What starts a deployed function: `http` is public behind the load balancer; `scheduler` is a private HTTP
 # endpoint that Cloud Scheduler calls; `storage` is the uploads bucket's object.finalized CloudEvent; `pubsub` is
@@ -54,19 +113,26 @@ def deployed_functions() -> tuple[Function, ...]:
 
 
 def function_for(path: str) -> str:
-    for fn in HTTP_FUNCTIONS:
-        for pattern in fn.paths:
-            prefix = pattern.removesuffix("*")
-            if (pattern.endswith("*") and path.startswith(prefix)) or path == pattern:
-                return fn.name
+    """Which function the load balancer sends `path` to."""
+    for pattern, name in _RULES:
+        if pattern.match(path):
+            return name
     return DEFAULT
 
 
+def lb_template(template: str) -> str:
+    """A template in the load balancer's syntax (`{name=*}` for one segment)."""
+    return re.sub(r"\{([a-z_]+)\}", r"{\1=*}", template)
+
+
 def url_map() -> dict[str, object]:
-    """The load balancer's URL map, as Terraform variables."""
+    """The load balancer's URL map, as Terraform variables: one route rule per template, in matching order."""
+    templates = [(t, fn.name) for fn in HTTP_FUNCTIONS for t in fn.paths]
     return {
         "default_function": DEFAULT,
-        "path_rules": [{"function": fn.name, "paths": list(fn.paths)} for fn in HTTP_FUNCTIONS if fn.paths],
+        "route_rules": [
+            {"priority": i + 1, "function": name, "template": lb_template(t)} for i, (t, name) in enumerate(templates)
+        ],
         "functions": {fn.name: {"source": fn.source, "entry_point": fn.entry_point} for fn in HTTP_FUNCTIONS},
     }
 

@@ -15,6 +15,7 @@ from shared.db.models import AuditEntry
 from shared.db.transient import is_transient
 from shared.db.types import new_uuid
 from shared.errors import Conflict, DatabaseUnavailable
+from shared.events import changes_what_readers_see
 from shared.ports import EventPublisher
 from shared.repositories import epoch
 from shared.repositories.accounts import Publishers, Tokens, Users
@@ -29,16 +30,8 @@ from shared.repositories.search import Search
 
 log = logging.getLogger(__name__)
 
-# Events that change nothing a public catalog read shows, so they leave the read caches alone (CI results can arrive
-# many times a minute). Any other event, including one added later, is taken to change what readers see.
-_UNSEEN_BY_READERS = frozenset({"ci.result_uploaded", "index.reindex_requested"})
 
-
-def changes_what_readers_see(event_type: str) -> bool:
-    return event_type not in _UNSEEN_BY_READERS and not event_type.endswith("_requested")
-
-
-class UnitOfWork:
+class SqlUnitOfWork:
     session: Session
     users: Users
     publishers: Publishers
@@ -69,7 +62,7 @@ class UnitOfWork:
         self._pending_events: list[str] = []
         self._pending_types: list[str] = []
 
-    def __enter__(self) -> UnitOfWork:
+    def __enter__(self) -> SqlUnitOfWork:
         self.session = self._sessions()
         self.users = Users(self.session)
         self.publishers = Publishers(self.session)
@@ -153,3 +146,6 @@ class UnitOfWork:
             outbox.relay(self._sessions, self._publisher, events)
         except Exception:
             log.exception("outbox relay failed; the sweep will retry")
+
+
+UnitOfWork = SqlUnitOfWork

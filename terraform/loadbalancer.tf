@@ -3,7 +3,7 @@
 
 locals {
   # A serverless NEG and backend service per public function.
-  routed_functions = toset(concat([var.url_map.default_function], [for r in var.url_map.path_rules : r.function]))
+  routed_functions = toset(concat([var.url_map.default_function], [for r in var.url_map.route_rules : r.function]))
 }
 
 resource "google_compute_global_address" "lb" {
@@ -102,11 +102,15 @@ resource "google_compute_url_map" "https" {
     name            = "functions"
     default_service = google_compute_backend_service.fn[var.url_map.default_function].id
 
-    dynamic "path_rule" {
-      for_each = var.url_map.path_rules
+    # One rule per path template of shared/routing.py, in its order: the first that matches wins.
+    dynamic "route_rules" {
+      for_each = var.url_map.route_rules
       content {
-        paths   = path_rule.value.paths
-        service = google_compute_backend_service.fn[path_rule.value.function].id
+        priority = route_rules.value.priority
+        service  = google_compute_backend_service.fn[route_rules.value.function].id
+        match_rules {
+          path_template_match = route_rules.value.template
+        }
       }
     }
   }

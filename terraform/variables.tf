@@ -172,12 +172,13 @@ variable "alert_emails" {
 # The load balancer's path map, rendered from shared/routing.py into url_map.auto.tfvars.json
 # (`python -m shared.routing > terraform/url_map.auto.tfvars.json`); tests/unit/test_routing.py keeps the two equal.
 variable "url_map" {
-  description = "Which Cloud Function serves which paths: the default function, path rules, and each function's source and entry point."
+  description = "Which Cloud Function serves which paths: the default function, route rules (a path template each, first match wins), and each function's source and entry point."
   type = object({
     default_function = string
-    path_rules = list(object({
+    route_rules = list(object({
+      priority = number
       function = string
-      paths    = list(string)
+      template = string
     }))
     functions = map(object({
       source      = string

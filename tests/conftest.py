@@ -19,11 +19,11 @@ for _var in ("DATABASE_URL", "BLOB_BACKEND", "EVENTS_BACKEND", "PUBLIC_BASE_URL"
 
 from local.events import deliver_finalized, deliver_to_releases  # noqa: E402
 from shared.adapters.inprocess_publisher import InProcessPublisher  # noqa: E402
-from shared.bootstrap import Container, set_container  # noqa: E402
+from shared.bootstrap import Container, bootstrap, set_container  # noqa: E402
 from shared.db import migrate  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 from tests.pg import Cluster  # noqa: E402
-from tests.support import RegistryClient  # noqa: E402
+from tests.support import Gateway, RegistryClient, gateway  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,7 +125,7 @@ def events() -> InProcessPublisher:
 
 @pytest.fixture
 def container(database_url: str, tmp_path: Path, events: InProcessPublisher) -> Iterator[Container]:
-    c = Container(make_settings(database_url, tmp_path / "data"), publisher=events)
+    c = bootstrap(make_settings(database_url, tmp_path / "data"), publisher=events)
     c.blobs.on_finalized(deliver_finalized)  # type: ignore[attr-defined]  # uploads are scanned, as in the cloud
     events.subscribe(c.settings.events_topic, deliver_to_releases)  # unbans and activations are released
     set_container(c)
@@ -136,12 +136,11 @@ def container(database_url: str, tmp_path: Path, events: InProcessPublisher) -> 
 
 
 @pytest.fixture(scope="session")
-def registry_app() -> object:
-    import functions_framework
-
-    return functions_framework.create_app("registry", str(ROOT / "functions/registry/main.py"), "http")
+def registry_app() -> Gateway:
+    """Every registry function behind one WSGI app that routes as the load balancer does."""
+    return gateway()
 
 
 @pytest.fixture
-def api(container: Container, registry_app: object) -> RegistryClient:
-    return RegistryClient(registry_app.test_client(), container)  # type: ignore[attr-defined]
+def api(container: Container, registry_app: Gateway) -> RegistryClient:
+    return RegistryClient(registry_app.test_client(), container)

@@ -50,7 +50,7 @@ class ContractError(AssertionError):
 
 @lru_cache(maxsize=1)
 def _spec() -> dict[str, Any]:
-    from functions.registry.handlers import meta
+    from functions.registry.common import meta
 
     return meta.spec()
 

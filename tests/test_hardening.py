@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from werkzeug.test import create_environ, run_wsgi_app
 
-from shared.bootstrap import Container, set_container
+from shared.bootstrap import bootstrap, set_container
 from shared.http import body
 from tests.conftest import ROOT, make_settings
 from tests.support import RegistryClient
@@ -120,7 +120,7 @@ def one_connection(database_url: str, tmp_path: Path, registry_app: Any) -> Iter
         DATABASE_MAX_OVERFLOW=0,
         DATABASE_POOL_TIMEOUT_SECONDS=0.2,
     )
-    c = Container(settings)
+    c = bootstrap(settings)
     set_container(c)
     try:
         yield RegistryClient(registry_app.test_client(), c)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from shared.bootstrap import Container, set_container
+from shared.bootstrap import bootstrap, set_container
 from tests.conftest import make_settings
 from tests.support import RegistryClient
 
@@ -32,7 +32,7 @@ def test_unknown_route_and_method(api: RegistryClient) -> None:
 @contextmanager
 def cors(database_url: str, tmp_path: Path, registry_app: Any, origins: str) -> Iterator[RegistryClient]:
     """The registry function with CORS_ORIGINS set to `origins`."""
-    c = Container(make_settings(database_url, tmp_path / f"cors-{len(origins)}", CORS_ORIGINS=origins))
+    c = bootstrap(make_settings(database_url, tmp_path / f"cors-{len(origins)}", CORS_ORIGINS=origins))
     set_container(c)
     try:
         yield RegistryClient(registry_app.test_client(), c)
@@ -83,7 +83,8 @@ def test_database_outage_is_503_with_retry_after(api: RegistryClient) -> None:
     from shared.db.engine import make_engine
 
     broken = make_engine("postgresql://nobody@127.0.0.1:1/none")
-    api.container.__dict__["sessions"] = sessionmaker(broken)
+    c = bootstrap(api.container.settings, sessions=sessionmaker(broken))
+    api.use(uow=c.uow, sessions=c.sessions, read_cache=c.read_cache)
     r = api.get("/nodes")
     assert r.status_code == 503 and r.headers["Retry-After"] == "5"
     assert r.get_json()["error"] == "unavailable"

@@ -18,9 +18,10 @@ from flask import Request
 from pydantic import BaseModel
 from werkzeug.test import EnvironBuilder
 
-from functions.registry import schemas, serializers
-from functions.registry.handlers import meta
-from functions.registry.routes import ROUTES, router
+from functions.registry.app import AREAS, all_routes, router
+from functions.registry.common import meta, serializers
+from functions.registry.common.schemas import NodeIn
+from functions.registry.publishing import schemas
 from shared import wire
 from shared.adapters.local_blobs import LocalBlobStore
 from shared.db.models import Node, NodeVersion, PersonalAccessToken, Publisher, PublisherPermission, User
@@ -123,7 +124,7 @@ def test_spec_is_plain_json_data(spec: dict[str, Any]) -> None:
 # -- 2. the operations are exactly the routes -----------------------------------------------------------------
 def test_operations_match_the_route_table() -> None:
     in_spec = operations()
-    in_routes = {(r.method.upper(), route_template(r.path), r.operation_id) for r in ROUTES}
+    in_routes = {(r.method.upper(), route_template(r.path), r.operation_id) for r in [*meta.ROUTES, *all_routes()]}
     missing = sorted(in_routes - in_spec)
     extra = sorted(in_spec - in_routes)
     message = []
@@ -207,8 +208,8 @@ def test_query_parameters_the_handlers_read(spec: dict[str, Any]) -> None:
 def test_bearer_security_is_declared_exactly_where_handlers_ask_for_the_caller(spec: dict[str, Any]) -> None:
     by_id = {op["operationId"]: op for _, _, _, op in each_operation(spec)}
     wrong = []
-    for route in ROUTES:
-        needs_bearer = "caller(request)" in inspect.getsource(route.handler)
+    for route in [*meta.ROUTES, *all_routes()]:
+        needs_bearer = "caller(request, c)" in inspect.getsource(route.handler)
         declared = {name for requirement in by_id[route.operation_id]["security"] for name in requirement}
         if needs_bearer != ("BearerAuth" in declared):
             wrong.append(f"{route.operation_id}: handler needs the bearer={needs_bearer}, declared {declared}")
@@ -281,7 +282,7 @@ def test_request_bodies_accept_unknown_fields(spec: dict[str, Any]) -> None:
     ("schema_name", "model"),
     [
         ("PublisherRequest", schemas.PublisherIn),
-        ("NodeRequest", schemas.NodeIn),
+        ("NodeRequest", NodeIn),
         ("NodeVersionRequest", schemas.NodeVersionIn),
         ("PublishRequest", schemas.PublishIn),
         ("NodeVersionUpdateRequest", schemas.NodeVersionUpdateIn),
@@ -312,17 +313,17 @@ def test_enums_are_the_wire_names(spec: dict[str, Any], schema_name: str, mappin
 
 
 # -- GET /openapi and the router's own answers ---------------------------------------------------------------
-def dispatch(method: str, path: str) -> Any:
+def dispatch(method: str, path: str, area: str = "reads") -> Any:
     environ = EnvironBuilder(path=path, method=method).get_environ()
-    return router.dispatch(Request(environ))
+    return router(area).dispatch(Request(environ))
 
 
 def test_get_openapi_serves_the_yaml() -> None:
     with SPEC_FILE.open(encoding="utf-8") as fh:
         from_file = yaml.safe_load(fh)
-    for fragment in sorted(meta.FRAGMENTS.glob("*.yaml")):
-        with fragment.open(encoding="utf-8") as fh:
-            meta.merge(from_file, yaml.safe_load(fh) or {}, fragment.name)
+    for area in sorted(AREAS):
+        with (meta.REGISTRY / area / "openapi.yaml").open(encoding="utf-8") as fh:
+            meta.merge(from_file, yaml.safe_load(fh) or {}, area)
     assert meta.spec() == from_file
     response = dispatch("GET", "/openapi")
     assert response.status_code == 200

@@ -13,15 +13,16 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from functions.indexer.records import node_record, version_record
+from shared.events import EventType, is_request
 from shared.messages import Event
 from shared.ports import SearchIndex
+from shared.statuses import INSTALLABLE
 from shared.uow import UnitOfWork
-from shared.versions import INSTALLABLE
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "indexer"
-REINDEX_REQUESTED = "index.reindex_requested"
+REINDEX_REQUESTED = EventType.INDEX_REINDEX_REQUESTED
 # Event families that name one node (`node_id`) or one publisher (`publisher_id`, every node of it).
 NODE_FAMILIES = ("node", "version", "comfy_node")
 PUBLISHER_FAMILY = "publisher"
@@ -39,7 +40,7 @@ def affected_nodes(uow: UnitOfWork, event: Event) -> list[str] | None:
     """The nodes whose records an event may have changed; None for an event the index does not care about
     (unknown types included: new producers may add events before the indexer knows them)."""
     family = event.type.split(".", 1)[0]
-    if event.type.endswith("_requested"):  # work orders for other consumers (scans, extractions)
+    if is_request(event.type):  # work orders for other consumers (scans, extractions)
         return None
     node_id = event.payload.get("node_id")
     if family in NODE_FAMILIES and isinstance(node_id, str) and node_id:

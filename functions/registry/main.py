@@ -1,11 +1,10 @@
-"""Entry points of the registry function: `registry` (HTTP API) and `registry_outbox_sweep` (Cloud Scheduler).
+"""Entry points of the registry: one HTTP function per API area, and `registry_outbox_sweep` (Cloud Scheduler).
 
-Both are deployed from this one source as separate functions, so each loads only what it uses, on its first
-call (lazy initialisation, as Cloud Functions advises): the sweep never pays for the API's routes and models."""
+Each is deployed from this one source as a function of its own (shared/routing.py, terraform/functions.tf), with
+its own service account and database role, so an area deploys, scales and rolls back alone. Each loads only its
+area, on its first call (lazy initialisation, as Cloud Functions advises)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import functions_framework
 from flask import Request, Response
@@ -16,24 +15,52 @@ from shared.settings import get_settings
 # becomes ready), never a client's request. Everything else loads on first use.
 get_settings()
 
-if TYPE_CHECKING:
-    from shared.http.router import Router
+# entry point -> area (functions/registry/app.py)
+ENTRY_POINTS = {
+    "registry": "reads",
+    "registry_publishing": "publishing",
+    "registry_community": "community",
+    "registry_moderation": "moderation",
+    "registry_ci": "ci",
+    "registry_comfy_nodes": "comfy_nodes",
+}
 
-_router: Router | None = None
 
+def _dispatch(area: str, request: Request) -> Response:
+    from functions.registry.app import router
 
-def _api() -> Router:
-    global _router
-    if _router is None:
-        from functions.registry.routes import router
-
-        _router = router
-    return _router
+    return router(area).dispatch(request)
 
 
 @functions_framework.http
 def registry(request: Request) -> Response:
-    return _api().dispatch(request)
+    """The public reads and install; behind the load balancer it also answers every path no other function owns."""
+    return _dispatch("reads", request)
+
+
+@functions_framework.http
+def registry_publishing(request: Request) -> Response:
+    return _dispatch("publishing", request)
+
+
+@functions_framework.http
+def registry_community(request: Request) -> Response:
+    return _dispatch("community", request)
+
+
+@functions_framework.http
+def registry_moderation(request: Request) -> Response:
+    return _dispatch("moderation", request)
+
+
+@functions_framework.http
+def registry_ci(request: Request) -> Response:
+    return _dispatch("ci", request)
+
+
+@functions_framework.http
+def registry_comfy_nodes(request: Request) -> Response:
+    return _dispatch("comfy_nodes", request)
 
 
 @functions_framework.http
@@ -49,12 +76,12 @@ def registry_outbox_sweep(request: Request) -> Response:
 
 @functions_framework.errorhandler(404)  # type: ignore[untyped-decorator]  # the package ships no types for it
 def unrouted(error: Exception) -> Response:
-    """functions-framework's catch-all rule misses some paths (a segment holding a line feed): the registry answers
+    """functions-framework's catch-all rule misses some paths (a segment holding a line feed): the area answers
     them like any other path, in JSON, instead of Flask's HTML 404 page."""
     from flask import current_app, request
 
-    if current_app.name == "registry":
-        return _api().dispatch(request)
+    if (area := ENTRY_POINTS.get(current_app.name)) is not None:
+        return _dispatch(area, request)
     from shared.http.errors import body
     from shared.http.responses import json_response
 

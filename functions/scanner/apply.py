@@ -16,16 +16,18 @@ from typing import IO, Literal
 from functions.scanner.engine import scan_archive
 from functions.scanner.limits import ScanLimits
 from functions.scanner.report import ExtractedNode, ScanReport, Severity
-from shared import archives, releases, versions
+from shared import archives, releases, statuses
 from shared.db.models import ComfyNode, Node, NodeVersion
 from shared.db.types import utcnow
 from shared.errors import ArchiveMismatch
 from shared.ports import BlobStore
 from shared.settings import Settings
+from shared.statuses import VersionStatus
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 CONSUMER = "scanner"
+RESCANNABLE = (VersionStatus.PENDING, VersionStatus.ACTIVE, VersionStatus.FLAGGED)
 Outcome = Literal["scanned", "missing", "unknown", "duplicate", "unchanged"]
 CHANGED_AFTER_VERDICT = (
     "Flagged by automated checks: the uploaded archive changed after it was judged; publish a new version"
@@ -94,8 +96,8 @@ def _fetch(blobs: BlobStore, path: str, cap: int) -> tempfile.SpooledTemporaryFi
 
 def _scannable(row: NodeVersion, rescan: bool) -> bool:
     if rescan:
-        return row.status in (versions.PENDING, versions.ACTIVE, versions.FLAGGED)
-    return row.status == versions.PENDING
+        return row.status in RESCANNABLE
+    return row.status == VersionStatus.PENDING
 
 
 def _record(
@@ -157,13 +159,13 @@ def _judge(
     local: IO[bytes] | None,
 ) -> None:
     if report is None:
-        row.status, row.status_reason = versions.DELETED, versions.MISSING_ARCHIVE_REASON
+        row.status, row.status_reason = VersionStatus.DELETED, statuses.MISSING_ARCHIVE_REASON
     elif row.archive_sha256 is not None and report.sha256 != row.archive_sha256:
         # A rescan met other bytes than those judged before: the quarantine was written twice. Never serve either.
         log.error(
             "scanner: %s changed after its verdict (%s, now %s)", row.storage_path, row.archive_sha256, report.sha256
         )
-        row.status, row.status_reason = versions.FLAGGED, CHANGED_AFTER_VERDICT
+        row.status, row.status_reason = VersionStatus.FLAGGED, CHANGED_AFTER_VERDICT
     else:
         _apply_report(uow, row, report)
         if releases.servable(row, node) and local is not None and report.sha256:
@@ -179,7 +181,7 @@ def _release(blobs: BlobStore, node: Node, row: NodeVersion, local: IO[bytes], s
         blobs.release(target, local, sha256)
     except ArchiveMismatch as exc:
         log.error("scanner: not releasing %s: %s", row.storage_path, exc)
-        row.status, row.status_reason = versions.FLAGGED, RELEASE_CONFLICT
+        row.status, row.status_reason = VersionStatus.FLAGGED, RELEASE_CONFLICT
         return
     row.release_path = target
 
@@ -187,9 +189,9 @@ def _release(blobs: BlobStore, node: Node, row: NodeVersion, local: IO[bytes], s
 def _apply_report(uow: UnitOfWork, row: NodeVersion, report: ScanReport) -> None:
     row.archive_sha256, row.archive_size = report.sha256, report.size
     row.scan_findings = [f.model_dump(mode="json") for f in report.findings]
-    row.status = versions.status_after_scan(report.flagged)
+    row.status = statuses.status_after_scan(report.flagged)
     row.status_reason = (
-        f"Flagged by automated checks: {report.status_reason()}" if report.flagged else versions.SCAN_PASSED_REASON
+        f"Flagged by automated checks: {report.status_reason()}" if report.flagged else statuses.SCAN_PASSED_REASON
     )
     extraction = report.extraction
     row.comfy_node_extract_status = "success" if extraction.status in ("success", "partial") else "failed"
@@ -249,7 +251,9 @@ def sweep(
 
     counts: dict[str, int] = {}
     after = ""
-    statuses = (versions.PENDING, versions.ACTIVE, versions.FLAGGED) if rescan_all else (versions.PENDING,)
+    statuses = (
+        (VersionStatus.PENDING, VersionStatus.ACTIVE, VersionStatus.FLAGGED) if rescan_all else (VersionStatus.PENDING,)
+    )
     cutoff = None if rescan_all else utcnow() - timedelta(minutes=older_than_minutes)
     stamp = utcnow().isoformat()
     done = 0

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import functions_framework
 from flask import Request, Response
 
 from shared.settings import get_settings
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Container
 
 # Settings are checked while the instance starts: a bad configuration fails the deploy (the instance never
 # becomes ready), never a client's request. Everything else loads on first use.
@@ -64,13 +67,11 @@ def scanner_release(cloud_event: Any) -> None:
         handle_release_message(*push)
 
 
-def _sweep(request: Request) -> Response:
+def _sweep(request: Request, c: Container) -> Response:
     from functions.scanner import apply
-    from shared.bootstrap import get_container
     from shared.http.params import boolean, integer
     from shared.http.responses import json_response
 
-    c = get_container()
     counts = apply.sweep(
         c.uow,
         c.blobs,
@@ -87,8 +88,8 @@ def _sweep(request: Request) -> Response:
 @functions_framework.http
 def scanner_sweep(request: Request) -> Response:
     """Only Cloud Scheduler may invoke it (IAM on the function)."""
+    from shared.bootstrap import get_container
     from shared.http.router import Route, Router
 
-    return Router([Route("POST", "/", _sweep, "scanSweep"), Route("GET", "/", _sweep, "scanSweepGet")]).dispatch(
-        request
-    )
+    routes = [Route("POST", "/", _sweep, "scanSweep"), Route("GET", "/", _sweep, "scanSweepGet")]
+    return Router(routes, deps=get_container).dispatch(request)

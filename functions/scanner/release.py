@@ -13,10 +13,11 @@ import tempfile
 from collections.abc import Callable, Mapping
 from typing import IO, Any, Literal
 
-from shared import archives, releases, versions
+from shared import archives, releases
 from shared.db.models import Node, NodeVersion
 from shared.errors import ArchiveMismatch
 from shared.ports import BlobStore
+from shared.statuses import VersionStatus
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def reconcile(uow: UnitOfWork, blobs: BlobStore, version_id: str) -> Outcome:
             return outcome
         ids = {"node_id": row.node_id, "version": row.version, "version_id": row.id, "by": "scanner"}
         if outcome == "mismatch":
-            uow.emit("version.status_changed", **ids, old_status=versions.ACTIVE, new_status=row.status)
+            uow.emit("version.status_changed", **ids, old_status=VersionStatus.ACTIVE, new_status=row.status)
         else:
             uow.emit(f"version.{outcome}", **ids)
         uow.commit()
@@ -73,7 +74,7 @@ def _release(blobs: BlobStore, node: Node, row: NodeVersion) -> Outcome:
             blobs.release(target, local, digest)
         except ArchiveMismatch as exc:
             log.error("release: not releasing %s %s: %s", row.node_id, row.version, exc)
-            row.status, row.status_reason = versions.FLAGGED, CHANGED_AFTER_VERDICT
+            row.status, row.status_reason = VersionStatus.FLAGGED, CHANGED_AFTER_VERDICT
             return "mismatch"
     row.release_path = target
     return "released"

@@ -35,6 +35,8 @@ def make_engine(url: str, *, foreign_keys: bool = True, pool: Pool = Pool()) -> 
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     sizes: dict[str, Any] = {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout}
     if url.startswith("sqlite"):
+        if make_url(url).database in (None, "", ":memory:"):
+            sizes = {}  # an in-memory database lives in one connection per thread (SingletonThreadPool)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **sizes)
         event.listen(engine, "connect", lambda conn, rec: _sqlite_pragmas(conn, rec, foreign_keys=foreign_keys))
         return engine

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from flask import Request
@@ -101,3 +102,37 @@ def uuid_param(value: str, what: str) -> str:
         return str(uuid.UUID(value))
     except ValueError as exc:
         raise InvalidInput(f"{what} must be a UUID, got {value!r}", code="invalid_id") from exc
+
+
+MAX_DURATION = timedelta(days=3650)
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def parse_duration(text: str) -> timedelta:
+    """A Go duration (`90s`, `30m`, `1h30m`, `1.5h`, `0`); anything else, or a negative one, is InvalidInput."""
+    if text == "0":
+        return timedelta(0)
+    invalid = InvalidInput(f"Invalid duration {text!r}: use a Go duration such as 90s, 30m or 24h")
+    if not text:
+        raise invalid
+    seconds, pos = 0.0, 0
+    while pos < len(text):
+        part = _DURATION_PART.match(text, pos)
+        if part is None:
+            raise invalid
+        seconds += float(part.group(1)) * _UNIT_SECONDS[part.group(2)]
+        pos = part.end()
+    if seconds > MAX_DURATION.total_seconds():
+        raise InvalidInput(f"Duration {text!r} is longer than {MAX_DURATION.days} days")
+    return timedelta(seconds=seconds)
+
+
+def duration(args: MultiDict[str, str], name: str) -> timedelta | None:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse_duration(raw)
+    except InvalidInput as exc:
+        raise InvalidInput(f"Query parameter {name}: {exc.message}", code="invalid_duration") from exc

@@ -24,6 +24,9 @@ Handler = Callable[..., Response]
 
 @dataclass(frozen=True)
 class Route:
+    """`handler(request, deps, **path_values)` answers `method path`; `deps` is what the router's provider gives
+    (a function's Container)."""
+
     method: str
     path: str  # werkzeug rule syntax: /nodes/<node_id>
     handler: Handler
@@ -34,10 +37,22 @@ def _no_origins() -> Sequence[str]:
     return ()
 
 
+def _no_deps() -> None:
+    return None
+
+
 class Router:
-    def __init__(self, routes: Sequence[Route], *, cors_origins: Callable[[], Sequence[str]] = _no_origins) -> None:
-        """`cors_origins` gives the allowed origins when asked (settings load on the first request, not at import)."""
+    def __init__(
+        self,
+        routes: Sequence[Route],
+        *,
+        deps: Callable[[], Any] = _no_deps,
+        cors_origins: Callable[[], Sequence[str]] = _no_origins,
+    ) -> None:
+        """`deps` gives what handlers receive, and `cors_origins` the allowed origins, when a request asks (the
+        container is built on the first request, not at import)."""
         self.routes = list(routes)
+        self._deps = deps
         self._cors_origins = cors_origins
         rules = [Rule(r.path, endpoint=i, methods=[r.method]) for i, r in enumerate(self.routes)]
         self._map = Map(rules, strict_slashes=False, merge_slashes=False)
@@ -49,7 +64,7 @@ class Router:
         try:
             adapter = self._map.bind("localhost", path_info=request.path, url_scheme="http")
             index, args = adapter.match(request.path, method=request.method)
-            response = self.routes[index].handler(request, **args)
+            response = self.routes[index].handler(request, self._deps(), **args)
         except RouteNotFound:
             response = json_response(error_body("not_found", f"No route for {request.method} {request.path}"), 404)
         except MethodNotAllowed as exc:

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shared.db.models import Node, NodeVersion, Publisher
 from shared.db.types import utcnow
-from shared.versions import INSTALLABLE
+from shared.statuses import INSTALLABLE
 
 # The `sort` values a client may ask for, by wire name, and the column each orders by.
 SORTABLE = {

@@ -11,7 +11,9 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from shared.db.models import ComfyNode, Node, NodeVersion
-from shared.versions import BANNED, DELETED, PENDING
+from shared.statuses import VersionStatus
+
+BANNED, DELETED, PENDING = VersionStatus.BANNED, VersionStatus.DELETED, VersionStatus.PENDING
 
 # Versions whose node classes nobody should find, and nodes likewise.
 HIDDEN_VERSION = (DELETED, BANNED)

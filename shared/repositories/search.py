@@ -44,7 +44,7 @@ from sqlalchemy.sql.elements import TextClause
 from shared.db.models import ComfyNode, Node, NodeVersion
 from shared.db.types import UTCDateTime, utcnow
 from shared.ports import SearchFilters
-from shared.versions import INSTALLABLE
+from shared.statuses import INSTALLABLE
 
 # The indexer's tables (migration 0004); they have no models, so that autogenerate leaves search_* alone.
 _meta = MetaData()

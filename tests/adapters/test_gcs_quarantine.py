@@ -21,7 +21,7 @@ from sqlalchemy import select
 from local.events import deliver_to_releases
 from shared.adapters.gcs_blobs import GcsBlobStore
 from shared.adapters.inprocess_publisher import InProcessPublisher
-from shared.bootstrap import Container, set_container
+from shared.bootstrap import bootstrap, set_container
 from shared.db.models import NodeVersion
 from tests.adapters.test_gcs_blobs import BUCKET, RELEASES, emulator, endpoint, gcs, key, sa_credentials
 from tests.conftest import make_settings
@@ -40,7 +40,7 @@ def cloud(
     settings = make_settings(database_url, tmp_path / "data", UPLOADS_BUCKET=BUCKET, RELEASES_BUCKET=RELEASES)
     events = InProcessPublisher()
     events.subscribe(settings.events_topic, deliver_to_releases)
-    c = Container(settings, blobs=gcs(endpoint, sa_credentials), publisher=events)
+    c = bootstrap(settings, blobs=gcs(endpoint, sa_credentials), publisher=events)
     set_container(c)
     try:
         yield RegistryClient(registry_app.test_client(), c)

@@ -66,7 +66,7 @@ class Flaky:
 @pytest.fixture
 def flaky(api: RegistryClient) -> Flaky:
     wrapper = Flaky(api.container.blobs)  # type: ignore[arg-type]
-    api.container.__dict__["blobs"] = wrapper
+    api.use(blobs=wrapper)
     return wrapper
 
 

@@ -35,7 +35,7 @@ def published_events(api: RegistryClient) -> int:
 def crash_after_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     """The next publish commits, then its process dies before the answer is written (the client sees a 500, as
     it would see a reset connection)."""
-    target = "functions.registry.handlers.nodes.json_response"
+    target = "functions.registry.publishing.handlers.json_response"
     real = json_response
 
     def dying(*args: Any, **kwargs: Any) -> Any:

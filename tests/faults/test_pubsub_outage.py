@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from shared.adapters.pubsub_publisher import PubSubPublisher
-from shared.bootstrap import Container, set_container
+from shared.bootstrap import bootstrap, set_container
 from shared.db.models import OutboxEvent
 from tests.adapters.test_pubsub import PROJECT, Emulator, Subscription, _free_port
 from tests.conftest import ROOT, make_settings
@@ -30,7 +30,7 @@ def down_api(
     monkeypatch.setenv("PUBSUB_EMULATOR_HOST", f"127.0.0.1:{_free_port()}")
     publisher = PubSubPublisher(PROJECT, timeout=TIMEOUT)
     settings = make_settings(database_url, tmp_path / "data", EVENTS_TOPIC=subscription.topic)
-    container = Container(settings, publisher=publisher)
+    container = bootstrap(settings, publisher=publisher)
     set_container(container)
     try:
         yield RegistryClient(registry_app.test_client(), container), publisher

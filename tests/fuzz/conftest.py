@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from local.events import deliver_finalized
 from shared.adapters.inprocess_publisher import InProcessPublisher
-from shared.bootstrap import Container, set_container
+from shared.bootstrap import bootstrap, set_container
 from tests.conftest import make_settings
 from tests.fuzz import seed
 from tests.registry.oidc_support import GoogleCerts, ServiceAuth, install
@@ -66,15 +66,15 @@ def fuzz_stack(
         READ_CACHE_SECONDS=30,
         DOWNLOAD_FLUSH_SECONDS=1,
     )
-    container = Container(settings, publisher=InProcessPublisher())
+    container = bootstrap(settings, publisher=InProcessPublisher())
     container.blobs.on_finalized(deliver_finalized)  # type: ignore[attr-defined]
     set_container(container)
     try:
         with GoogleCerts() as google:
-            service = install(container, google)
             api = RegistryClient(registry_app.test_client(), container)  # type: ignore[attr-defined]
+            service = install(api, google)
             yield FuzzStack(api, service, seed.seed(api))
     finally:
         set_container(None)
-        container.downloads.flush()
+        container.downloads.flush()  # type: ignore[attr-defined]
         container.engine.dispose()

@@ -32,10 +32,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from shared.auth import emulator
-from tests.conftest import ROOT
 from tests.contract import load_spec, validate_response
 from tests.fuzz import seed
 from tests.fuzz.conftest import FuzzStack
+from tests.support import gateway
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "15"))  # per operation, in the fuzzing phase
 SEED = int(os.environ.get("FUZZ_SEED", "20240607"))
@@ -52,13 +52,8 @@ CONFIG = schemathesis.Config.from_dict(
 )
 
 
-def _app() -> Any:
-    import functions_framework
-
-    return functions_framework.create_app("registry", str(ROOT / "functions/registry/main.py"), "http")
-
-
-APP = _app()
+# Every registry function behind the load balancer's routing, as the fuzzer is one client of them all.
+APP = gateway()
 schema = schemathesis.openapi.from_dict(load_spec(), config=CONFIG)
 schema.app = APP
 

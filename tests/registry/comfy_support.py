@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shared import naming, versions
+from shared import naming, version_numbers
 from shared.db.models import Node, NodeVersion, OutboxEvent, User
 from shared.db.types import utcnow
 from tests.support import RegistryClient
@@ -51,7 +51,7 @@ class Catalog:
         row = NodeVersion(
             node_id=node_id,
             version=version,
-            sort_key=versions.sort_key(version),
+            sort_key=version_numbers.sort_key(version),
             status=status,
             storage_path=f"{self.publisher_id}/{node_id}/{version}/upload/node.zip",
             # An active row is taken as scanned and released (no archive is written).

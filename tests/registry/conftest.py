@@ -30,7 +30,7 @@ def google_certs(google_certs_server: GoogleCerts) -> Iterator[GoogleCerts]:
 @pytest.fixture
 def service(api: RegistryClient, google_certs: GoogleCerts) -> ServiceAuth:
     """The test container accepts ID tokens minted by `google_certs` from the scheduler and extractor accounts."""
-    return install(api.container, google_certs)
+    return install(api, google_certs)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 
 from shared.auth.google_oidc import ServiceAccountVerifier
-from shared.bootstrap import Container
+from tests.support import RegistryClient
 
 GOOGLE_ISSUER = "https://accounts.google.com"
 AUDIENCE = "https://registry.test.example"
@@ -180,8 +180,8 @@ class ServiceAuth:
         return {"Authorization": f"Bearer {self.token(email, **kw)}"}
 
 
-def install(container: Container, google: GoogleCerts, allowed: tuple[str, ...] = (SCHEDULER, BUILDER)) -> ServiceAuth:
-    """Make the container accept `google`'s tokens for AUDIENCE from the `allowed` service accounts."""
+def install(api: RegistryClient, google: GoogleCerts, allowed: tuple[str, ...] = (SCHEDULER, BUILDER)) -> ServiceAuth:
+    """Make the functions accept `google`'s tokens for AUDIENCE from the `allowed` service accounts."""
     verifier = ServiceAccountVerifier(AUDIENCE, list(allowed), google.certs_url)
-    container.__dict__["service_verifier"] = verifier
+    api.use(service_verifier=verifier)
     return ServiceAuth(google, verifier)

@@ -1,6 +1,7 @@
 """Who may call each mutating endpoint: one table, one row per POST/PUT/DELETE route of the registry.
 
-The rows are checked against functions/registry/routes.py: a new mutating route without a row fails here. Every
+The rows are checked against every area's routes (functions/registry/*/routes.py): a new mutating route without a
+row fails here. Every
 row names every kind of caller, as allowed (with the success status), refused (with the status), or not applicable
 (with why). Refused callers go first, on a fresh world, and each must leave every table exactly as it was (row count
 and a hash of its contents); then each allowed caller must succeed."""
@@ -18,18 +19,19 @@ from sqlalchemy import select, update
 from werkzeug.routing import Map, Rule
 from werkzeug.test import TestResponse
 
-from functions.registry.routes import ROUTES
-from shared import naming, versions
+from functions.registry.app import all_routes
+from shared import naming, version_numbers
 from shared.auth import secrets
 from shared.db.models import ComfyNode, Node, NodeVersion, PersonalAccessToken, PublisherPermission, User
 from shared.db.types import utcnow
 from shared.http.router import Route
+from shared.statuses import VersionStatus
 from tests.faults.support import changes, snapshot
 from tests.fuzz.seed import ci_run
 from tests.registry.oidc_support import ServiceAuth
 from tests.support import RegistryClient
 
-MUTATING = [r for r in ROUTES if r.method in ("POST", "PUT", "DELETE", "PATCH")]
+MUTATING = [r for r in all_routes() if r.method in ("POST", "PUT", "DELETE", "PATCH")]
 INTRUDER = "intruder@demo-comfy-registry.iam.gserviceaccount.com"
 
 
@@ -222,8 +224,8 @@ def build_world(api: RegistryClient) -> World:
         for node_id, status in (("node", "active"), ("banned-node", "banned")):
             s.add(Node(id=node_id, normalized_id=naming.fold(node_id), publisher_id="pub", name=node_id, status=status))
         s.flush()
-        active = _version(s, "1.0.0", versions.ACTIVE, "success")
-        _version(s, "1.1.0", versions.PENDING, "pending")
+        active = _version(s, "1.0.0", VersionStatus.ACTIVE, "success")
+        _version(s, "1.1.0", VersionStatus.PENDING, "pending")
         s.add(ComfyNode(node_version_id=active.id, name="Hello", output_is_list=[]))
         s.commit()
         world.version_id = active.id
@@ -234,10 +236,10 @@ def _version(s: Any, version: str, status: str, extract: str) -> NodeVersion:
     row = NodeVersion(
         node_id="node",
         version=version,
-        sort_key=versions.sort_key(version),
+        sort_key=version_numbers.sort_key(version),
         status=status,
         storage_path=f"pub/node/{version}/upload/node.zip",
-        release_path=f"pub/node/{version}/node.zip" if status == versions.ACTIVE else None,
+        release_path=f"pub/node/{version}/node.zip" if status == VersionStatus.ACTIVE else None,
         comfy_node_extract_status=extract,
     )
     s.add(row)
@@ -256,7 +258,9 @@ def send(api: RegistryClient, service: ServiceAuth, route: Route, call: Call, ca
     return api.call(route.method, call.path, **kw)
 
 
-_OPERATION_OF = Map([Rule(r.path, endpoint=r.operation_id, methods=[r.method]) for r in ROUTES], strict_slashes=False)
+_OPERATION_OF = Map(
+    [Rule(r.path, endpoint=r.operation_id, methods=[r.method]) for r in all_routes()], strict_slashes=False
+)
 
 
 # -- the tests ----------------------------------------------------------------------------------------------------

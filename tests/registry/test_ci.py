@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from functions.registry import serializers_ci
-from functions.registry.schemas_ci import MachineStatsIn, UploadArtifactIn
+from functions.registry.ci import serializers as serializers_ci
+from functions.registry.ci.schemas import MachineStatsIn, UploadArtifactIn
 from shared.adapters.inprocess_publisher import InProcessPublisher
 from shared.auth import secrets
 from shared.db.models import CiArtifact, CiWorkflowResult, GitCommit, User
@@ -58,8 +58,8 @@ class FakeServiceVerifier:
 @pytest.fixture
 def ci(api: RegistryClient) -> RegistryClient:
     digests = f"{secrets.digest(KEY).upper()}, {secrets.digest(OTHER_KEY)}"
-    api.container.settings = api.container.settings.model_copy(update={"ci_upload_key_digests": digests})
-    api.container.__dict__["service_verifier"] = FakeServiceVerifier()
+    settings = api.container.settings.model_copy(update={"ci_upload_key_digests": digests})
+    api.use(settings=settings, service_verifier=FakeServiceVerifier())
     return api
 
 
@@ -560,10 +560,10 @@ def test_stored_machine_stats_are_shown_as_documented() -> None:
 
 
 def test_routes_are_the_ci_operations() -> None:
-    from functions.registry.handlers import ci as handlers
+    from functions.registry.ci import routes
 
-    assert all(isinstance(r, Route) for r in handlers.ROUTES)
-    assert {r.operation_id for r in handlers.ROUTES} == {
+    assert all(isinstance(r, Route) for r in routes.ROUTES)
+    assert {r.operation_id for r in routes.ROUTES} == {
         "postUploadArtifact",
         "getGitcommit",
         "getGitcommitsummary",

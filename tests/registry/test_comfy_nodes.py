@@ -300,7 +300,7 @@ def test_only_admins_change_the_policy_and_their_edits_are_audited(api: Registry
             ("root", "comfy_node.update", "pack@1.0.0/Loader"),
             ("keeper", "comfy_node.update", "pack@1.0.0/Loader"),
         ]
-        assert entries[1].details == {"changes": {"function": "f", "policy": "ComfyNodePolicyLocalOnly"}}
+        assert entries[1].details == {"changes": {"function": "f", "policy": "local_only"}}
 
 
 def test_who_may_not_edit(api: RegistryClient, extracted: Catalog) -> None:

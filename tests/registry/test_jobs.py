@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from functions.registry.handlers.jobs import parse_duration
 from shared.auth import google_oidc
 from shared.auth.google_oidc import ServiceAccountVerifier
-from shared.bootstrap import Container
+from shared.bootstrap import bootstrap
 from shared.errors import Forbidden, Unauthenticated, Unavailable
+from shared.http.params import parse_duration
 from tests.conftest import make_settings
 from tests.registry.comfy_support import Catalog
 from tests.registry.oidc_support import AUDIENCE, BUILDER, SCHEDULER, GoogleCerts, ServiceAuth, SigningKey
@@ -40,13 +40,14 @@ def test_settings_configure_the_containers_verifier(google_certs: GoogleCerts, t
         SERVICE_ACCOUNTS=f" {BUILDER} , ,{SCHEDULER}",
         GOOGLE_CERTS_URL=google_certs.certs_url,
     )
-    verifier = Container(settings).service_verifier
-    assert verifier.configured
+    verifier = bootstrap(settings).service_verifier
+    assert isinstance(verifier, ServiceAccountVerifier) and verifier.configured
     for email in (SCHEDULER, BUILDER):
         assert verifier.verify(f"Bearer {google_certs.mint(email)}", "/x") == email
     with pytest.raises(Forbidden):
         verifier.verify(f"Bearer {google_certs.mint('someone@example.com')}", "/x")
-    assert not Container(make_settings("sqlite://", tmp_path)).service_verifier.configured
+    unset = bootstrap(make_settings("sqlite://", tmp_path)).service_verifier
+    assert isinstance(unset, ServiceAccountVerifier) and not unset.configured
 
 
 def test_certificates_are_fetched_once_and_refetched_for_a_rotated_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from functions.registry import schemas_admin
+from functions.registry.moderation import schemas as schemas_admin
 from shared.db.models import AuditEntry, Node, NodeVersion, OutboxEvent, Publisher, PublisherPermission, User
 from tests.contract import load_spec
 from tests.support import RegistryClient

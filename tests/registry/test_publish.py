@@ -179,7 +179,7 @@ def test_blob_store_failure_leaves_nothing_half_created(
     api: RegistryClient, error: Exception, status: int, body: dict[str, str]
 ) -> None:
     token = api.owner_with_token()
-    api.container.__dict__["blobs"] = FailingBlobs(error)
+    api.use(blobs=FailingBlobs(error))
     r = api.post("/publishers/alice-pub/nodes/my-node/versions", json_body=api.publish_body(token, "my-node", "1.0.0"))
     assert (r.status_code, r.get_json()) == (status, body)
     assert r.headers.get("Retry-After") == ("5" if status == 503 else None)

@@ -13,13 +13,15 @@ from tests.support import RegistryClient
 
 @pytest.fixture
 def limited(api: RegistryClient) -> RegistryClient:
-    api.container.settings = api.container.settings.model_copy(
-        update={
-            "rate_new_version_burst": 2,
-            "rate_new_version_interval_seconds": 60.0,
-            "rate_new_node_burst": 2,
-            "rate_new_node_interval_seconds": 600.0,
-        }
+    api.use(
+        settings=api.container.settings.model_copy(
+            update={
+                "rate_new_version_burst": 2,
+                "rate_new_version_interval_seconds": 60.0,
+                "rate_new_node_burst": 2,
+                "rate_new_node_interval_seconds": 600.0,
+            }
+        )
     )
     return api
 
@@ -72,7 +74,7 @@ def test_a_refused_publish_does_not_spend_a_token(limited: RegistryClient) -> No
 
 
 def test_tokens_refill_with_time(limited: RegistryClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    import functions.registry.usecases.limits as limits_module
+    import functions.registry.common.limits as limits_module
     from shared.db.types import utcnow
 
     api = limited

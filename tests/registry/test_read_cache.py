@@ -14,16 +14,22 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from functions.registry.usecases import reads as reads_usecases
+from functions.registry.reads import usecases as reads_usecases
 from local.events import deliver_finalized
 from shared.adapters.inprocess_publisher import InProcessPublisher
-from shared.bootstrap import Container, get_container, set_container
+from shared.bootstrap import Container, bootstrap, get_container, set_container
 from shared.db.models import Node
+from shared.downloads import DownloadCounter
 from shared.repositories import epoch
 from tests.conftest import make_settings
 from tests.support import RegistryClient, clean_pack
 
 CACHED = {"READ_CACHE_SECONDS": 300, "READ_CACHE_CHECK_SECONDS": 0, "DOWNLOAD_FLUSH_SECONDS": 3600}
+
+
+def counter(c: Container) -> DownloadCounter:
+    assert isinstance(c.downloads, DownloadCounter)
+    return c.downloads
 
 
 @pytest.fixture
@@ -33,15 +39,15 @@ def instance(api: RegistryClient, database_url: str, tmp_path: Path) -> Iterator
 
     def make(**overrides: Any) -> Container:
         settings = make_settings(database_url, tmp_path / "data", **{**CACHED, **overrides})
-        c = Container(settings, publisher=InProcessPublisher())
+        c = bootstrap(settings, publisher=InProcessPublisher())
         c.blobs.on_finalized(deliver_finalized)  # type: ignore[attr-defined]
         made.append(c)
         return c
 
     yield make
     for c in made:
-        c.downloads.flush()
-        assert c.downloads.pending() == 0
+        counter(c).flush()
+        assert counter(c).pending() == 0
 
 
 @contextmanager
@@ -182,10 +188,10 @@ def test_cached_installs_count_every_download_once_flushed(api: RegistryClient, 
         for t in threads:
             t.join()
         assert errors == []
-        assert a.downloads.pending() == 200 and downloads_in_db(a, "popular") == 0
-        assert a.downloads.flush() == 200
-        assert a.downloads.pending() == 0 and downloads_in_db(a, "popular") == 200
-        assert a.downloads.flush() == 0
+        assert counter(a).pending() == 200 and downloads_in_db(a, "popular") == 0
+        assert counter(a).flush() == 200
+        assert counter(a).pending() == 0 and downloads_in_db(a, "popular") == 200
+        assert counter(a).flush() == 0
 
 
 def test_the_tally_is_written_by_its_timer(api: RegistryClient, instance: Callable[..., Container]) -> None:
@@ -200,7 +206,7 @@ def test_the_tally_is_written_by_its_timer(api: RegistryClient, instance: Callab
         if downloads_in_db(c, "timed") == 3:
             break
         deadline.wait(0.1)
-    assert downloads_in_db(c, "timed") == 3 and c.downloads.pending() == 0
+    assert downloads_in_db(c, "timed") == 3 and counter(c).pending() == 0
 
 
 def test_concurrent_misses_of_one_answer_compute_it_once(

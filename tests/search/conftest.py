@@ -40,5 +40,5 @@ def reindex_app() -> Any:
 def fake(api: RegistryClient) -> FakeIndex:
     """The container's search index replaced by one in memory."""
     index = FakeIndex()
-    api.container.__dict__["search"] = index
+    api.use(search=index)
     return index

@@ -13,7 +13,7 @@ import pytest
 from functions.indexer import reindex as full
 from shared.adapters.algolia_search import NODES_SETTINGS, VERSIONS_SETTINGS, AlgoliaSearchIndex, filter_string
 from shared.adapters.database_search import DatabaseSearchIndex
-from shared.bootstrap import Container, set_container
+from shared.bootstrap import bootstrap, set_container
 from shared.ports import SearchFilters
 from tests.conftest import make_settings
 from tests.search.algolia_stub import API_KEY, APP_ID, AlgoliaStub, parse_filters
@@ -195,7 +195,7 @@ def algolia_api(
         ALGOLIA_API_KEY=API_KEY,
         ALGOLIA_HOSTS=stub.url,
     )
-    container = Container(settings, publisher=events)
+    container = bootstrap(settings, publisher=events)
     set_container(container)
     try:
         yield RegistryClient(registry_app.test_client(), container)
@@ -232,5 +232,5 @@ def test_the_registry_searches_through_algolia(algolia_api: RegistryClient, stub
 
 def test_algolia_without_credentials_falls_back_to_the_database(database_url: str, tmp_path: Path) -> None:
     settings = make_settings(database_url, tmp_path, SEARCH_BACKEND="algolia", ALGOLIA_APP_ID=APP_ID)
-    assert isinstance(Container(settings).search, DatabaseSearchIndex)
-    assert isinstance(Container(make_settings(database_url, tmp_path)).search, DatabaseSearchIndex)
+    assert isinstance(bootstrap(settings).search, DatabaseSearchIndex)
+    assert isinstance(bootstrap(make_settings(database_url, tmp_path)).search, DatabaseSearchIndex)

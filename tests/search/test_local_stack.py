@@ -18,9 +18,16 @@ from tests.support import RegistryClient
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[LocalStack]:
+def index() -> FakeIndex:
+    return FakeIndex()
+
+
+@pytest.fixture
+def stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LocalStack]:
+    """The local stack; with the search index in memory when the test also asks for `index`."""
+    ports = {"search": request.getfixturevalue("index")} if "index" in request.fixturenames else {}
     settings = make_settings(f"sqlite:///{tmp_path / 'local.sqlite3'}", tmp_path / "data")
-    local = LocalStack(settings)
+    local = LocalStack(settings, **ports)
     try:
         yield local
     finally:
@@ -28,9 +35,7 @@ def stack(tmp_path: Path) -> Iterator[LocalStack]:
         set_container(None)
 
 
-def test_events_reach_the_indexer_in_process(stack: LocalStack) -> None:
-    index = FakeIndex()
-    stack.container.__dict__["search"] = index
+def test_events_reach_the_indexer_in_process(stack: LocalStack, index: FakeIndex) -> None:
     client = Client(stack)
     api = RegistryClient(client, stack.container)
     catalog = Catalog(api)
@@ -56,9 +61,7 @@ def test_events_reach_the_indexer_in_process(stack: LocalStack) -> None:
     assert index.settings_applied == 1
 
 
-def test_timers_sync_downloads_but_leave_the_reindex_to_a_request(stack: LocalStack) -> None:
-    index = FakeIndex()
-    stack.container.__dict__["search"] = index
+def test_timers_sync_downloads_but_leave_the_reindex_to_a_request(stack: LocalStack, index: FakeIndex) -> None:
     Catalog(RegistryClient(Client(stack), stack.container)).add("timed", name="Timed", downloads=3)
     assert stack.on_demand == {"search-reindex"}
     stack.start_timers(every_seconds=0.05)

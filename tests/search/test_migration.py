@@ -7,9 +7,11 @@ from sqlalchemy import inspect, text
 
 from shared.db import migrate
 from shared.db.engine import make_engine
-from shared.versions import ACTIVE, INSTALLABLE, VERSION_STATUSES
+from shared.statuses import INSTALLABLE, VersionStatus
 from tests.search.support import Catalog, ids
 from tests.support import RegistryClient
+
+ACTIVE, VERSION_STATUSES = VersionStatus.ACTIVE, [str(s) for s in VersionStatus]
 
 
 def _tables(url: str) -> set[str]:
@@ -72,7 +74,7 @@ def test_every_search_trigger_is_in_place_at_head(api: RegistryClient) -> None:
 
 
 def test_the_documents_follow_the_registrys_visibility_rules(api: RegistryClient, catalog: Catalog) -> None:
-    """`search_docs.shown` (SQL in migration 0004) must say what shared.versions.INSTALLABLE and the node and
+    """`search_docs.shown` (SQL in migration 0004) must say what shared.statuses.INSTALLABLE and the node and
     publisher statuses say; a change to those rules needs a migration of the triggers."""
     cases: dict[str, tuple[str, bool, str]] = {}
     for status in VERSION_STATUSES:

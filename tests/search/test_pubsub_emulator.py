@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from shared.adapters.inprocess_publisher import Message
 from shared.adapters.pubsub_publisher import PubSubPublisher
-from shared.bootstrap import Container, set_container
+from shared.bootstrap import bootstrap, set_container
 from shared.db.models import OutboxEvent
 from tests.adapters.test_pubsub import PROJECT, Subscription
 from tests.conftest import make_settings
@@ -32,7 +32,7 @@ def emulated_api(
 ) -> Iterator[RegistryClient]:
     publisher = PubSubPublisher(PROJECT, timeout=10.0)
     settings = make_settings(database_url, tmp_path / "data", EVENTS_TOPIC=subscription.topic)
-    container = Container(settings, publisher=publisher)
+    container = bootstrap(settings, publisher=publisher)
     set_container(container)
     try:
         yield RegistryClient(registry_app.test_client(), container)
@@ -49,7 +49,7 @@ def test_events_through_pubsub_reach_the_index(
 ) -> None:
     api = emulated_api
     index = FakeIndex()
-    api.container.__dict__["search"] = index
+    api.use(search=index)
     catalog = Catalog(api)
     catalog.add("emulated", name="Emulated Pack", installable=False)
     activate(api, "emulated", "1.0.0")

@@ -132,7 +132,7 @@ def test_progress_bar() -> None:
 
 def test_the_command(api: RegistryClient, seeded: Catalog, capsys: pytest.CaptureFixture[str]) -> None:
     index = FakeIndex()
-    api.container.__dict__["search"] = index
+    api.use(search=index)
     assert cli(["reindex", "--batch", "4"]) == 0
     err = capsys.readouterr().err
     assert "reindex [" in err and "7/7 nodes 100%" in err

@@ -220,7 +220,7 @@ def test_another_index_answers_with_the_same_shape(api: RegistryClient, catalog:
     catalog.add("since-banned", name="Since Banned")
     fake = FakeIndex()
     fake.nodes = {i: {"objectID": i, "name": i} for i in ("indexed", "since-banned", "gone-from-db")}
-    api.container.__dict__["search"] = fake
+    api.use(search=fake)
     catalog.set_node("since-banned", status="banned")
     body = search(api, search="e", limit=2)
     # The index picked three ids; the database shows only what may be shown, with the /nodes fields.

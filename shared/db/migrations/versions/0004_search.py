@@ -35,7 +35,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# The version statuses shared.versions.INSTALLABLE names when this was written; a change there needs a migration.
+# The version statuses shared.statuses.INSTALLABLE names when this was written; a change there needs a migration.
 INSTALLABLE = "('active')"
 HIDDEN_NODE = "('banned', 'deleted')"
 # Punctuation that separates words in ids and names; SQLite has no regexp_replace to do this in one call.

@@ -1,0 +1,1 @@
+"""CI: the results the ComfyUI CI action uploads, and the dashboard's reads of ci.comfy.org."""

@@ -1,0 +1,47 @@
+"""Comfy-node rows to their wire shape (the live service's `ComfyNode`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.registry.comfy_nodes.schemas import POLICY_BY_WIRE
+from functions.registry.comfy_nodes.usecases import ComfyNodePage, Requested
+from shared import wire
+from shared.db.models import ComfyNode
+
+_WIRE_POLICY = {short: wire for wire, short in POLICY_BY_WIRE.items()}
+
+
+def comfy_node(c: ComfyNode) -> dict[str, Any]:
+    return {
+        "comfy_node_name": c.name,
+        "category": c.category or "",
+        "description": c.description or "",
+        "input_types": c.input_types or "",
+        "deprecated": bool(c.deprecated),
+        "experimental": bool(c.experimental),
+        "output_is_list": list(c.output_is_list or []),
+        "return_names": c.return_names or "",
+        "return_types": c.return_types or "",
+        "function": c.function or "",
+        "policy": _WIRE_POLICY.get(c.policy, "ComfyNodePolicyActive"),
+    }
+
+
+def version_page(result: ComfyNodePage, limit: int) -> dict[str, Any]:
+    return {
+        "comfy_nodes": [comfy_node(c) for c in result.comfy_nodes],
+        "totalNumberOfPages": wire.total_pages(result.total, limit),
+    }
+
+
+def listing(result: ComfyNodePage) -> dict[str, Any]:
+    return {"comfy_nodes": [comfy_node(c) for c in result.comfy_nodes], "total": result.total}
+
+
+def requested(result: Requested) -> dict[str, Any]:
+    """What a job queued: each version it asked to be scanned or extracted."""
+    return {
+        "requested": len(result.versions),
+        "versions": [{"node_id": v.node_id, "version": v.version} for v in result.versions],
+    }

@@ -1,0 +1,107 @@
+"""Who may do what: the checks the use cases share, with the old service's messages."""
+
+from __future__ import annotations
+
+import re
+
+from shared import naming
+from shared.auth.identity import Identity
+from shared.db.models import Node, Publisher, User
+from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.statuses import NodeStatus, UserStatus
+from shared.uow import UnitOfWork
+
+PUBLISHER_ID = re.compile(r"^[a-z][a-z0-9-]*$")
+NODE_ID = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9._-]*[a-zA-Z0-9])?$")
+
+
+def login(uow: UnitOfWork, identity: Identity) -> User:
+    """The caller's user row, created or refreshed from the token's claims."""
+    return uow.users.upsert(identity)
+
+
+def active_user(uow: UnitOfWork, identity: Identity) -> User:
+    user = login(uow, identity)
+    if user.status == UserStatus.BANNED:
+        raise Forbidden("user/publisher is banned", code="user_banned")
+    return user
+
+
+def admin_user(uow: UnitOfWork, identity: Identity) -> User:
+    """An active caller who is an admin: `users.is_admin` or the Firebase custom claim `admin`."""
+    user = active_user(uow, identity)
+    if not is_admin(user, identity):
+        raise Forbidden("User is not admin", code="not_admin")
+    return user
+
+
+def is_admin(user: User, identity: Identity) -> bool:
+    return user.is_admin or identity.admin_claim
+
+
+def owner_or_admin(uow: UnitOfWork, identity: Identity, publisher_id: str) -> tuple[User, Publisher]:
+    """An active caller who owns the publisher or is an admin, else 403 (404 for an unknown publisher)."""
+    user = active_user(uow, identity)
+    publisher = publisher_or_404(uow, publisher_id)
+    if not is_admin(user, identity) and uow.publishers.permission(publisher.id, user.id) != "owner":
+        raise Forbidden("Permission denied", code="permission_denied")
+    return user, publisher
+
+
+def publisher_or_404(uow: UnitOfWork, publisher_id: str) -> Publisher:
+    publisher = uow.publishers.get(publisher_id)
+    if publisher is None:
+        raise NotFound("Publisher not found", code="publisher_not_found")
+    return publisher
+
+
+def owned_publisher(uow: UnitOfWork, identity: Identity, publisher_id: str) -> tuple[User, Publisher]:
+    """An active caller who owns the publisher, else 403/404."""
+    user = active_user(uow, identity)
+    publisher = publisher_or_404(uow, publisher_id)
+    if uow.publishers.permission(publisher.id, user.id) != "owner":
+        raise Forbidden("Permission denied", code="permission_denied")
+    return user, publisher
+
+
+def node_of(uow: UnitOfWork, publisher: Publisher, node_id: str) -> Node:
+    node = uow.nodes.get(node_id)
+    if node is None or node.status == NodeStatus.DELETED:
+        raise NotFound("Node not found", code="node_not_found")
+    if node.publisher_id != publisher.id:
+        raise Forbidden("Permission denied", code="permission_denied")
+    return node
+
+
+def readable_node(uow: UnitOfWork, node_id: str) -> Node:
+    node = uow.nodes.get(node_id)
+    if node is None or node.status == NodeStatus.DELETED:
+        raise NotFound("Node not found", code="node_not_found")
+    if node.status == NodeStatus.BANNED:
+        raise Forbidden("Node Banned", code="node_banned")
+    return node
+
+
+def check_publisher_id(value: str) -> str:
+    if not value:
+        raise InvalidInput("Publisher id is required", code="invalid_id")
+    if len(value) > 100 or not PUBLISHER_ID.match(value):
+        raise InvalidInput(
+            "Must start with a lowercase letter and can only contain lowercase letters, digits, and hyphens.",
+            code="invalid_id",
+        )
+    return value
+
+
+def check_node_id(value: str) -> str:
+    if not value or len(value) > 100 or not NODE_ID.match(value):
+        raise InvalidInput(
+            "Node id must be 1-100 characters of letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit.",
+            code="invalid_id",
+        )
+    return value
+
+
+def normalized_id(value: str) -> str:
+    return naming.fold(value)

@@ -1,0 +1,1 @@
+"""Community: star reviews and translations of a node."""

@@ -1,1 +1,0 @@
-"""Wire in, wire out: parse the request, call one use case, shape the result."""
