@@ -13,14 +13,18 @@ from concurrent.futures import ThreadPoolExecutor
 from shared import archives, statuses
 from shared.db.models import Node, NodeVersion
 from shared.ports import BlobStore
-from shared.statuses import VersionStatus
+from shared.statuses import NodeStatus, PublisherStatus, VersionStatus
 
 # A publisher ban may withdraw thousands of archives; each is one request to the store.
 _PARALLEL = 16
 
 
 def servable(row: NodeVersion, node: Node) -> bool:
-    return row.status in statuses.INSTALLABLE and node.status != "banned" and node.publisher.status != "banned"
+    return (
+        row.status in statuses.INSTALLABLE
+        and node.status != NodeStatus.BANNED
+        and node.publisher.status != PublisherStatus.BANNED
+    )
 
 
 def withdraw(blobs: BlobStore, versions_of: Iterable[tuple[Node, NodeVersion]]) -> None:

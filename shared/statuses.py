@@ -30,6 +30,18 @@ class UserStatus(StrEnum):
     BANNED = "banned"
 
 
+class Permission(StrEnum):
+    """A user's role in a publisher. Every member is an owner today (the old service knows no other role)."""
+
+    OWNER = "owner"
+
+
+class ComfyNodePolicy(StrEnum):
+    ACTIVE = "active"
+    BANNED = "banned"
+    LOCAL_ONLY = "local_only"
+
+
 # What `/install` may hand out: only what the scanner passed (or an admin activated).
 INSTALLABLE = (VersionStatus.ACTIVE,)
 SCAN_PENDING_REASON = "Waiting for the automated checks"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +26,19 @@ from shared.repositories.community import Reviews
 from shared.repositories.events import AppliedEvents
 from shared.repositories.limits import RateLimits
 from shared.repositories.moderation import AuditLog, Bans
+from shared.repositories.ports import (
+    AppliedEventsRepository,
+    AuditLogRepository,
+    BansRepository,
+    ComfyNodesRepository,
+    NodesRepository,
+    PublishersRepository,
+    RateLimitsRepository,
+    ReviewsRepository,
+    TokensRepository,
+    UsersRepository,
+    VersionsRepository,
+)
 from shared.repositories.search import Search
 
 log = logging.getLogger(__name__)
@@ -112,16 +125,7 @@ class SqlUnitOfWork:
     def audit(
         self, actor_id: str | None, action: str, target_type: str, target_id: str, reason: str = "", **details: Any
     ) -> None:
-        self.session.add(
-            AuditEntry(
-                actor_id=actor_id,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                reason=reason,
-                details=details,
-            )
-        )
+        self.session.add(audit_entry(actor_id, action, target_type, target_id, reason, details))
 
     def flush(self) -> None:
         try:
@@ -148,4 +152,67 @@ class SqlUnitOfWork:
             log.exception("outbox relay failed; the sweep will retry")
 
 
-UnitOfWork = SqlUnitOfWork
+def audit_entry(
+    actor_id: str | None, action: str, target_type: str, target_id: str, reason: str, details: dict[str, Any]
+) -> AuditEntry:
+    return AuditEntry(
+        actor_id=actor_id, action=action, target_type=target_type, target_id=target_id, reason=reason, details=details
+    )
+
+
+class UnitOfWork(Protocol):
+    """One use case's transaction: the repositories, and the events and audit entries written with the change,
+    committed together or not at all (leaving the `with` block without `commit()` rolls back). SqlUnitOfWork is the
+    database's; the use-case tests run on tests/fakes.FakeUnitOfWork."""
+
+    @property
+    def users(self) -> UsersRepository: ...
+    @property
+    def publishers(self) -> PublishersRepository: ...
+    @property
+    def tokens(self) -> TokensRepository: ...
+    @property
+    def nodes(self) -> NodesRepository: ...
+    @property
+    def versions(self) -> VersionsRepository: ...
+    @property
+    def reviews(self) -> ReviewsRepository: ...
+    @property
+    def comfy_nodes(self) -> ComfyNodesRepository: ...
+    @property
+    def audit_log(self) -> AuditLogRepository: ...
+    @property
+    def bans(self) -> BansRepository: ...
+    @property
+    def rate_limits(self) -> RateLimitsRepository: ...
+    @property
+    def applied_events(self) -> AppliedEventsRepository: ...
+    # Only the database has these: the CI tables and the search documents are tested there.
+    @property
+    def ci(self) -> CiResults: ...
+    @property
+    def search(self) -> Search: ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def emit(self, type_: str, **payload: Any) -> None:
+        """Record an event in this transaction; it is sent only if the transaction commits."""
+        ...
+
+    def audit(
+        self, actor_id: str | None, action: str, target_type: str, target_id: str, reason: str = "", **details: Any
+    ) -> None: ...
+
+    def flush(self) -> None:
+        """Write what is pending now (Conflict on a unique key taken), without committing."""
+        ...
+
+    def commit(self) -> None: ...
+
+    def readers_changed(self) -> None:
+        """What readers see changed without an event of this transaction's own."""
+        ...

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.statuses import ComfyNodePolicy
+
 _NODE_STATUS = {"active": "NodeStatusActive", "deleted": "NodeStatusDeleted", "banned": "NodeStatusBanned"}
 _VERSION_STATUS = {
     "active": "NodeVersionStatusActive",
@@ -17,6 +19,18 @@ _VERSION_STATUS = {
 }
 _PUBLISHER_STATUS = {"active": "PublisherStatusActive", "banned": "PublisherStatusBanned"}
 _VERSION_STATUS_IN = {v: k for k, v in _VERSION_STATUS.items()}
+# CI workflow runs: wire status (the reference's long enum values) -> stored status.
+CI_RUN_STATUS_IN = {
+    "WorkflowRunStatusStarted": "STARTED",
+    "WorkflowRunStatusFailed": "FAILED",
+    "WorkflowRunStatusCompleted": "COMPLETED",
+}
+# A comfy node's policy: wire name -> the short name stored in `comfy_nodes.policy`.
+COMFY_NODE_POLICY_IN = {
+    "ComfyNodePolicyActive": ComfyNodePolicy.ACTIVE,
+    "ComfyNodePolicyBanned": ComfyNodePolicy.BANNED,
+    "ComfyNodePolicyLocalOnly": ComfyNodePolicy.LOCAL_ONLY,
+}
 
 
 def node_status(value: str) -> str:

@@ -65,7 +65,7 @@ locals {
     _RUNTIME       = var.runtime
     _POOL          = google_cloudbuild_worker_pool.deploy.name
     _MIGRATE_URL   = google_secret_manager_secret.migrate_database_url.secret_id
-    _DB_APP_USERS  = join(",", [for u in google_sql_user.fn : u.name])
+    _DB_APP_USERS  = join(",", [for k, u in google_sql_user.fn : "${u.name}=${local.functions[k].database}"])
     _UPLOADS       = google_storage_bucket.uploads.name
     _UPLOADS_WHERE = lower(google_storage_bucket.uploads.location)
   }

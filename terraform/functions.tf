@@ -2,13 +2,13 @@
 # entry in local.functions asks for.
 
 locals {
-  # Every deployed function, keyed by its name (the same name as in shared/routing.py). Adding a function is one
-  # entry here, one line in shared/routing.py and one deploy step in cloudbuild.yaml; tests/deploy checks all three.
-  #   source       its folder, functions/<source>/, packaged into build/<source>/ by `make package`
-  #   trigger      http: public behind the load balancer | scheduler: private, called by Cloud Scheduler |
-  #                storage: the uploads bucket's object.finalized | pubsub: a push subscription on registry-events
+  # How each deployed function runs and what it may touch, keyed by its name. Which functions exist, their folders,
+  # entry points and triggers come from shared/routing.py (var.deployed, rendered into functions.auto.tfvars.json by
+  # `python -m tools.render`); a function there without settings here (or the reverse) fails the plan.
   #   jobs         scheduler functions: Cloud Scheduler job name => its cron (UTC) and the query string it sends
-  #   database     logs in to Cloud SQL as its own IAM database user (DATABASE_URL from its secret)
+  #   database     none, or a profile of shared/db/grants.py (reads, publishing, community, moderation, ci,
+  #                comfy_nodes, scanner, indexer, outbox): logs in to Cloud SQL as its own IAM database user
+  #                (DATABASE_URL from its secret) with that profile's table rights, applied by tools/migrate.py
   #   events       publishes to registry-events
   #   uploads      none | read | write (signs upload and download URLs) on the quarantine bucket (uploads)
   #   releases     none | withdraw (deletes a released archive) | write (creates releases too: the scanner only)
@@ -16,16 +16,14 @@ locals {
   #                the search-only (query) or admin (write) API key's secret as ALGOLIA_API_KEY
   #   env          environment variables of this function only, over local.common_env
   #   secrets      environment variable => Secret Manager secret id, filled by the operator
-  functions = {
+  function_settings = {
+    # The public reads and install: reads the catalog, writes nothing but download counts.
     registry = {
-      source        = "registry"
-      entry_point   = "registry"
-      trigger       = "http"
       jobs          = {}
-      database      = true
-      events        = true
-      uploads       = "write"
-      releases      = "withdraw"
+      database      = "reads"
+      events        = false
+      uploads       = "none"
+      releases      = "none"
       search        = "query"
       env           = {}
       secrets       = {}
@@ -36,12 +34,89 @@ locals {
       min_instances = var.min_instances
       max_instances = var.max_instances
     }
+    registry-publishing = {
+      jobs          = {}
+      database      = "publishing"
+      events        = true
+      uploads       = "write"
+      releases      = "withdraw"
+      search        = "none"
+      env           = {}
+      secrets       = {}
+      memory        = "512Mi"
+      cpu           = "1"
+      concurrency   = 8
+      timeout       = 60
+      min_instances = 0
+      max_instances = var.max_instances
+    }
+    registry-community = {
+      jobs          = {}
+      database      = "community"
+      events        = true
+      uploads       = "none"
+      releases      = "none"
+      search        = "none"
+      env           = {}
+      secrets       = {}
+      memory        = "512Mi"
+      cpu           = "1"
+      concurrency   = 8
+      timeout       = 60
+      min_instances = 0
+      max_instances = var.max_instances
+    }
+    registry-moderation = {
+      jobs          = {}
+      database      = "moderation"
+      events        = true
+      uploads       = "none"
+      releases      = "withdraw"
+      search        = "none"
+      env           = {}
+      secrets       = {}
+      memory        = "512Mi"
+      cpu           = "1"
+      concurrency   = 8
+      timeout       = 60
+      min_instances = 0
+      max_instances = var.max_instances
+    }
+    registry-ci = {
+      jobs          = {}
+      database      = "ci"
+      events        = true
+      uploads       = "none"
+      releases      = "none"
+      search        = "none"
+      env           = {}
+      secrets       = {}
+      memory        = "512Mi"
+      cpu           = "1"
+      concurrency   = 8
+      timeout       = 60
+      min_instances = 0
+      max_instances = var.max_instances
+    }
+    registry-comfy-nodes = {
+      jobs          = {}
+      database      = "comfy_nodes"
+      events        = true
+      uploads       = "none"
+      releases      = "none"
+      search        = "none"
+      env           = {}
+      secrets       = {}
+      memory        = "1Gi"
+      cpu           = "1"
+      concurrency   = 8
+      timeout       = 60
+      min_instances = 0
+      max_instances = var.max_instances
+    }
     registry-outbox-sweep = {
-      source        = "registry"
-      entry_point   = "registry_outbox_sweep"
-      trigger       = "scheduler"
       jobs          = { registry-outbox-sweep = { schedule = "* * * * *", query = "" } }
-      database      = true
+      database      = "outbox"
       events        = true
       uploads       = "none"
       releases      = "none"
@@ -56,11 +131,8 @@ locals {
       max_instances = 1 # two sweeps at once would only race for the same rows
     }
     scanner = {
-      source        = "scanner"
-      entry_point   = "scanner"
-      trigger       = "storage"
       jobs          = {}
-      database      = true
+      database      = "scanner"
       events        = true
       uploads       = "read"
       releases      = "write"
@@ -75,11 +147,8 @@ locals {
       max_instances = 10
     }
     scanner-sweep = {
-      source        = "scanner"
-      entry_point   = "scanner_sweep"
-      trigger       = "scheduler"
       jobs          = { scanner-sweep = { schedule = "*/15 * * * *", query = "" } }
-      database      = true
+      database      = "scanner"
       events        = true
       uploads       = "read"
       releases      = "write"
@@ -95,11 +164,8 @@ locals {
     }
     # Releases what an admin activated or unbanned: the scanner alone writes public archives.
     scanner-release = {
-      source        = "scanner"
-      entry_point   = "scanner_release"
-      trigger       = "pubsub"
       jobs          = {}
-      database      = true
+      database      = "scanner"
       events        = true
       uploads       = "read"
       releases      = "write"
@@ -114,11 +180,8 @@ locals {
       max_instances = 5
     }
     indexer = {
-      source        = "indexer"
-      entry_point   = "indexer"
-      trigger       = "pubsub"
       jobs          = {}
-      database      = true
+      database      = "indexer"
       events        = false
       uploads       = "none"
       releases      = "none"
@@ -133,14 +196,11 @@ locals {
       max_instances = 5
     }
     indexer-reindex = {
-      source      = "indexer"
-      entry_point = "indexer_reindex"
-      trigger     = "scheduler"
       jobs = {
         indexer-reindex   = { schedule = "0 3 * * *", query = "" }
         indexer-downloads = { schedule = "*/30 * * * *", query = "mode=downloads" }
       }
-      database      = true
+      database      = "indexer"
       events        = false
       uploads       = "none"
       releases      = "none"
@@ -155,15 +215,18 @@ locals {
       max_instances = 1
     }
   }
+  # shared/routing.py's table (source folder, entry point, trigger) with the settings above.
+  functions = { for name, fn in var.deployed : name => merge(fn, local.function_settings[name]) }
 
   folders           = toset([for f in local.functions : f.source])
   public_functions  = { for k, f in local.functions : k => f if f.trigger == "http" }
   private_functions = { for k, f in local.functions : k => f if f.trigger != "http" }
-  # The registry's scheduled endpoints run on the public function, which checks the caller's Google ID token itself
-  # (fn-invoker is in SERVICE_ACCOUNTS; the audience is SERVICE_AUDIENCE). Methods and paths as the handlers route.
+  # The registry's scheduled endpoints run on the public function that serves their path (shared/routing.py), which
+  # checks the caller's Google ID token itself (fn-invoker is in SERVICE_ACCOUNTS; the audience is SERVICE_AUDIENCE).
+  # Methods and paths as the handlers route; tests/deploy checks each job names the function its path reaches.
   endpoint_jobs = {
-    registry-security-scan        = { function = "registry", method = "GET", path = "/security-scan", schedule = "*/30 * * * *" }
-    registry-comfy-nodes-backfill = { function = "registry", method = "POST", path = "/comfy-nodes/backfill", schedule = "15 * * * *" }
+    registry-security-scan        = { function = "registry-comfy-nodes", method = "GET", path = "/security-scan", schedule = "*/30 * * * *" }
+    registry-comfy-nodes-backfill = { function = "registry-comfy-nodes", method = "POST", path = "/comfy-nodes/backfill", schedule = "15 * * * *" }
   }
   # Every Cloud Scheduler job: the scheduler functions' own (POST to the function, IAM checks the token for the
   # function's URL) and the endpoints above.
@@ -181,7 +244,7 @@ locals {
   )
   storage_functions  = { for k, f in local.functions : k => f if f.trigger == "storage" }
   pubsub_functions   = { for k, f in local.functions : k => f if f.trigger == "pubsub" }
-  database_functions = { for k, f in local.functions : k => f if f.database }
+  database_functions = { for k, f in local.functions : k => f if f.database != "none" }
   event_publishers   = { for k, f in local.functions : k => f if f.events }
   url_signers        = { for k, f in local.functions : k => f if f.uploads == "write" }
 
@@ -227,7 +290,7 @@ locals {
 
   secret_env = {
     for k, f in local.functions : k => merge(
-      { for name, wanted in { DATABASE_URL = f.database } : name => "${k}-database-url" if wanted },
+      { for name, wanted in { DATABASE_URL = f.database != "none" } : name => "${k}-database-url" if wanted },
       { for name, secret in { ALGOLIA_API_KEY = local.algolia_key_secrets[f.search] } : name => secret if local.algolia && secret != null },
       f.secrets,
     )
@@ -364,6 +427,10 @@ resource "google_cloudfunctions2_function" "fn" {
   # Terraform creates each function from `make package`'s build; from then on cloudbuild.yaml ships the code.
   lifecycle {
     ignore_changes = [build_config[0].source]
+    precondition {
+      condition     = keys(var.deployed) == keys(local.function_settings)
+      error_message = "shared/routing.py (functions.auto.tfvars.json) and local.function_settings name different functions."
+    }
     precondition {
       condition     = !local.algolia || var.algolia_app_id != null
       error_message = "search_backend = \"algolia\" needs algolia_app_id (and the algolia-*-api-key secrets filled)."

@@ -48,8 +48,8 @@ output "database_instance" {
 }
 
 output "database_users" {
-  description = "The functions' IAM database users (tools/migrate.py --grant)."
-  value       = [for u in google_sql_user.fn : u.name]
+  description = "The functions' IAM database users and the table rights each gets (tools/migrate.py --grant)."
+  value       = { for k, u in google_sql_user.fn : u.name => local.functions[k].database }
 }
 
 output "deployer_service_account" {

@@ -171,6 +171,15 @@ variable "alert_emails" {
 
 # The load balancer's path map, rendered from shared/routing.py into url_map.auto.tfvars.json
 # (`python -m shared.routing > terraform/url_map.auto.tfvars.json`); tests/unit/test_routing.py keeps the two equal.
+variable "deployed" {
+  description = "Every deployed function (shared/routing.py, rendered into functions.auto.tfvars.json): its folder under functions/, entry point and trigger."
+  type = map(object({
+    source      = string
+    entry_point = string
+    trigger     = string
+  }))
+}
+
 variable "url_map" {
   description = "Which Cloud Function serves which paths: the default function, route rules (a path template each, first match wins), and each function's source and entry point."
   type = object({

@@ -23,6 +23,7 @@ from shared.bootstrap import Container, bootstrap, set_container  # noqa: E402
 from shared.db import migrate  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 from tests.pg import Cluster  # noqa: E402
+from tests.roles import Roles, background  # noqa: E402
 from tests.support import Gateway, RegistryClient, gateway  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,17 +48,35 @@ def postgres_server() -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="session")
-def pg_template(postgres_server: str | None) -> str | None:
-    """A migrated template database; each test gets a copy of it (fast CREATE DATABASE ... TEMPLATE)."""
+def database_roles(postgres_server: str | None) -> Iterator[Roles | None]:
+    """One login role per database profile (shared/db/grants.py) on the session's server, or None without one."""
     if postgres_server is None:
-        return None
+        yield None
+        return
+    with Roles(postgres_server) as roles:
+        yield roles
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres_server: str | None, database_roles: Roles | None) -> Iterator[str | None]:
+    """A migrated template database, its tables granted to the functions' roles as a deploy does; each test gets a
+    copy of it (fast CREATE DATABASE ... TEMPLATE, which copies the grants too). Dropped at the end, before the
+    roles it grants to."""
+    if postgres_server is None or database_roles is None:
+        yield None
+        return
     name = f"registry_tpl_{uuid.uuid4().hex[:8]}"
     admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
     migrate.upgrade(_with_db(postgres_server, name))
-    return name
+    database_roles.grant(_with_db(postgres_server, name))
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -126,8 +145,10 @@ def events() -> InProcessPublisher:
 @pytest.fixture
 def container(database_url: str, tmp_path: Path, events: InProcessPublisher) -> Iterator[Container]:
     c = bootstrap(make_settings(database_url, tmp_path / "data"), publisher=events)
-    c.blobs.on_finalized(deliver_finalized)  # type: ignore[attr-defined]  # uploads are scanned, as in the cloud
-    events.subscribe(c.settings.events_topic, deliver_to_releases)  # unbans and activations are released
+    # Uploads are scanned, unbans and activations released, as in the cloud (each as its own function's role where
+    # a test binds roles: tests/roles.py).
+    c.blobs.on_finalized(background("scanner", deliver_finalized))  # type: ignore[attr-defined]
+    events.subscribe(c.settings.events_topic, background("scanner-release", deliver_to_releases))
     set_container(c)
     try:
         yield c

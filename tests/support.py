@@ -32,8 +32,16 @@ class Gateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         from shared import routing
+        from tests.roles import serving
 
-        return self.apps[routing.function_for(environ.get("PATH_INFO", ""))](environ, start_response)
+        function = routing.function_for(environ.get("PATH_INFO", ""))
+        with serving(function):  # as its own database role, where a test binds roles (tests/roles.py)
+            body = self.apps[function](environ, start_response)
+            try:
+                return list(body)  # read within the block: the body may still use the container
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
 
     def test_client(self) -> Client:
         return Client(self)

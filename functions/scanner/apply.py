@@ -20,6 +20,7 @@ from shared import archives, releases, statuses
 from shared.db.models import ComfyNode, Node, NodeVersion
 from shared.db.types import utcnow
 from shared.errors import ArchiveMismatch
+from shared.events import EventType
 from shared.ports import BlobStore
 from shared.settings import Settings
 from shared.statuses import VersionStatus
@@ -129,7 +130,7 @@ def _record(
         row.scanned_at = row.updated_at = utcnow()
         uow.nodes.touch(row.node_id)
         uow.emit(
-            "version.scanned",
+            EventType.VERSION_SCANNED,
             node_id=row.node_id,
             version=row.version,
             version_id=row.id,
@@ -138,7 +139,7 @@ def _record(
         )
         if row.status != before:
             uow.emit(
-                "version.status_changed",
+                EventType.VERSION_STATUS_CHANGED,
                 node_id=row.node_id,
                 version=row.version,
                 version_id=row.id,

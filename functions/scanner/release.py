@@ -16,6 +16,7 @@ from typing import IO, Any, Literal
 from shared import archives, releases
 from shared.db.models import Node, NodeVersion
 from shared.errors import ArchiveMismatch
+from shared.events import EventType
 from shared.ports import BlobStore
 from shared.statuses import VersionStatus
 from shared.uow import UnitOfWork
@@ -24,9 +25,9 @@ log = logging.getLogger(__name__)
 Outcome = Literal["released", "withdrawn", "unchanged", "missing", "mismatch", "unknown"]
 # Events after which a node's releases may be due: a version (re)activated, a node or publisher unbanned. Bans and
 # flags withdraw synchronously where they happen; applying those again here is harmless and catches a lost release.
-VERSION_EVENTS = frozenset({"version.status_changed"})
-NODE_EVENTS = frozenset({"node.unbanned", "node.banned"})
-PUBLISHER_EVENTS = frozenset({"publisher.unbanned", "publisher.banned"})
+VERSION_EVENTS = frozenset({EventType.VERSION_STATUS_CHANGED})
+NODE_EVENTS = frozenset({EventType.NODE_UNBANNED, EventType.NODE_BANNED})
+PUBLISHER_EVENTS = frozenset({EventType.PUBLISHER_UNBANNED, EventType.PUBLISHER_BANNED})
 CHANGED_AFTER_VERDICT = "Flagged: the uploaded archive no longer matches the one that was judged"
 
 
@@ -49,9 +50,9 @@ def reconcile(uow: UnitOfWork, blobs: BlobStore, version_id: str) -> Outcome:
             return outcome
         ids = {"node_id": row.node_id, "version": row.version, "version_id": row.id, "by": "scanner"}
         if outcome == "mismatch":
-            uow.emit("version.status_changed", **ids, old_status=VersionStatus.ACTIVE, new_status=row.status)
+            uow.emit(EventType.VERSION_STATUS_CHANGED, **ids, old_status=VersionStatus.ACTIVE, new_status=row.status)
         else:
-            uow.emit(f"version.{outcome}", **ids)
+            uow.emit(EventType.VERSION_RELEASED if outcome == "released" else EventType.VERSION_WITHDRAWN, **ids)
         uow.commit()
         return outcome
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from shared.auth.identity import Identity
 from shared.db.models import PersonalAccessToken, Publisher, PublisherPermission, User
 from shared.db.types import utcnow
+from shared.statuses import Permission, UserStatus
 
 
 class Users:
@@ -35,7 +36,7 @@ class Users:
                     name=identity.name,
                     is_approved=False,
                     is_admin=False,
-                    status="active",
+                    status=UserStatus.ACTIVE,
                     created_at=utcnow(),
                     updated_at=utcnow(),
                 )
@@ -83,7 +84,7 @@ class Publishers:
         stmt = (
             select(func.count())
             .select_from(PublisherPermission)
-            .where(PublisherPermission.user_id == uid, PublisherPermission.permission == "owner")
+            .where(PublisherPermission.user_id == uid, PublisherPermission.permission == Permission.OWNER)
         )
         return int(self.s.scalar(stmt) or 0)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +12,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shared.db.models import Node, NodeVersion, Publisher
 from shared.db.types import utcnow
-from shared.statuses import INSTALLABLE
+from shared.repositories.ports import SORTABLE as SORTABLE_FIELDS
+from shared.repositories.ports import NodeFilter
+from shared.statuses import INSTALLABLE, NodeStatus, PublisherStatus
 
-# The `sort` values a client may ask for, by wire name, and the column each orders by.
+# The `sort` values a client may ask for, by wire name (shared/repositories/ports.py), and the column each orders by.
 SORTABLE = {
     "id": Node.id,
     "name": Node.name,
@@ -27,19 +28,7 @@ SORTABLE = {
     "publisher_id": Node.publisher_id,
     "rating": Node.total_star * 1.0 / func.nullif(Node.total_review, 0),
 }
-
-
-@dataclass
-class NodeFilter:
-    include_banned: bool = False
-    changed_since: datetime | None = None
-    node_ids: list[str] = field(default_factory=list)
-    publisher_id: str | None = None
-    # Each inner list is "any of these"; every list must match. Empty node lists mean "any".
-    supported_os: list[list[str]] = field(default_factory=list)
-    supported_accelerators: list[list[str]] = field(default_factory=list)
-    sort: list[tuple[str, bool]] = field(default_factory=list)  # (wire name, descending)
-    comfyui_version_key: str | None = None  # sort key of the client's ComfyUI version
+assert set(SORTABLE) == SORTABLE_FIELDS
 
 
 def _json_list_has_any(column: Any, values: list[str]) -> ColumnElement[bool]:
@@ -93,9 +82,9 @@ class Nodes:
         return int(self.s.scalar(stmt) or 0)
 
     def _filtered(self, f: NodeFilter) -> Select[Node]:
-        stmt = select(Node).where(Node.status != "deleted")
+        stmt = select(Node).where(Node.status != NodeStatus.DELETED)
         if not f.include_banned:
-            stmt = stmt.where(Node.status != "banned")
+            stmt = stmt.where(Node.status != NodeStatus.BANNED)
         if f.publisher_id:
             stmt = stmt.where(Node.publisher_id == f.publisher_id)
         if f.node_ids:
@@ -179,8 +168,8 @@ class Versions:
                 NodeVersion.status.in_(INSTALLABLE),
                 NodeVersion.release_path.is_(None),
                 NodeVersion.id > after_id,
-                Node.status != "banned",
-                Publisher.status != "banned",
+                Node.status != NodeStatus.BANNED,
+                Publisher.status != PublisherStatus.BANNED,
             )
             .order_by(NodeVersion.id)
             .limit(limit)

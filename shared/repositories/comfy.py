@@ -4,27 +4,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from shared.db.models import ComfyNode, Node, NodeVersion
-from shared.statuses import VersionStatus
+from shared.repositories.ports import ComfyNodeFilter
+from shared.statuses import NodeStatus, VersionStatus
 
 BANNED, DELETED, PENDING = VersionStatus.BANNED, VersionStatus.DELETED, VersionStatus.PENDING
 
 # Versions whose node classes nobody should find, and nodes likewise.
 HIDDEN_VERSION = (DELETED, BANNED)
-HIDDEN_NODE = ("deleted", "banned")
-
-
-@dataclass(frozen=True)
-class ComfyNodeFilter:
-    node_id: str | None = None
-    version: str | None = None  # canonical
-    name: str | None = None
+HIDDEN_NODE = (NodeStatus.DELETED, NodeStatus.BANNED)
 
 
 class ComfyNodes:
@@ -84,7 +77,7 @@ class ComfyNodes:
             select(Node)
             .join(NodeVersion, NodeVersion.node_id == Node.id)
             .join(ComfyNode, ComfyNode.node_version_id == NodeVersion.id)
-            .where(ComfyNode.name == name, Node.status == "active", NodeVersion.status.not_in(HIDDEN_VERSION))
+            .where(ComfyNode.name == name, Node.status == NodeStatus.ACTIVE, NodeVersion.status.not_in(HIDDEN_VERSION))
             .order_by(Node.total_install.desc(), Node.id)
             .limit(1)
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -11,16 +10,8 @@ from sqlalchemy.orm import Session
 
 from shared.db.models import AuditEntry, Node, Publisher, PublisherPermission, User
 from shared.db.types import utcnow
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    """Exact matches; None means any."""
-
-    action: str | None = None
-    target_type: str | None = None
-    target_id: str | None = None
-    actor_id: str | None = None
+from shared.repositories.ports import AuditFilter
+from shared.statuses import PublisherStatus
 
 
 class AuditLog:
@@ -91,7 +82,7 @@ class Bans:
         stmt = (
             select(PublisherPermission.user_id)
             .join(Publisher, Publisher.id == PublisherPermission.publisher_id)
-            .where(PublisherPermission.user_id.in_(list(user_ids)), Publisher.status == "banned")
+            .where(PublisherPermission.user_id.in_(list(user_ids)), Publisher.status == PublisherStatus.BANNED)
         )
         if excluding is not None:
             stmt = stmt.where(Publisher.id != excluding)

@@ -44,7 +44,7 @@ from sqlalchemy.sql.elements import TextClause
 from shared.db.models import ComfyNode, Node, NodeVersion
 from shared.db.types import UTCDateTime, utcnow
 from shared.ports import SearchFilters
-from shared.statuses import INSTALLABLE
+from shared.statuses import INSTALLABLE, ComfyNodePolicy
 
 # The indexer's tables (migration 0004); they have no models, so that autogenerate leaves search_* alone.
 _meta = MetaData()
@@ -290,7 +290,7 @@ class Search:
             return {}
         stmt = (
             select(ComfyNode.node_version_id, ComfyNode.name)
-            .where(ComfyNode.node_version_id.in_(list(version_ids)), ComfyNode.policy != "banned")
+            .where(ComfyNode.node_version_id.in_(list(version_ids)), ComfyNode.policy != ComfyNodePolicy.BANNED)
             .order_by(ComfyNode.node_version_id, ComfyNode.name)
         )
         names: dict[str, list[str]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,11 +54,18 @@ def tf_resources(kind: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def tf_functions() -> dict[str, dict[str, Any]]:
-    """local.functions of terraform/functions.tf, string literals unquoted."""
-    return {
+    """local.functions of terraform/functions.tf as Terraform builds it: var.deployed (functions.auto.tfvars.json,
+    rendered from shared/routing.py) merged with local.function_settings, string literals unquoted."""
+    deployed = json.loads((TERRAFORM / "functions.auto.tfvars.json").read_text())["deployed"]
+    settings = {
         unquote(name): {key: unquote(value) for key, value in spec.items()}
-        for name, spec in tf_locals()["functions"].items()
+        for name, spec in tf_locals()["function_settings"].items()
     }
+    return {name: {**fn, **settings.get(name, {})} for name, fn in deployed.items()}
+
+
+def tf_function_settings() -> dict[str, dict[str, Any]]:
+    return {unquote(name): spec for name, spec in tf_locals()["function_settings"].items()}
 
 
 def tf_variable_default(name: str) -> Any:

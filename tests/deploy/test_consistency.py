@@ -1,5 +1,6 @@
-"""One table of functions, three places that deploy them: shared/routing.py, terraform/functions.tf and
-cloudbuild.yaml must name the same functions with the same folders, entry points and triggers."""
+"""One table of functions, three places that deploy them: shared/routing.py is rendered (`python -m tools.render`)
+into terraform/url_map.auto.tfvars.json, terraform/functions.auto.tfvars.json and cloudbuild.yaml; the committed files
+must be what it renders, and terraform/functions.tf must give every function its settings, and only those."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from tests.deploy.support import (
     cloudbuild,
     deploy_steps,
     flag,
+    tf_function_settings,
     tf_functions,
     tf_locals,
     tf_resources,
     tf_variable_default,
     unquote,
 )
-from tools import package
+from tools import package, render
 
 # What each trigger kind must be deployed with (gcloud functions deploy flags).
 TRIGGER_FLAGS = {
@@ -55,9 +57,15 @@ def test_every_entry_point_is_defined_in_its_folder() -> None:
         assert re.search(rf"^def {fn.entry_point}\(", source, re.M), f"{fn.source}/main.py has no {fn.entry_point}"
 
 
+def test_the_rendered_files_are_what_the_table_renders() -> None:
+    for path, text in render.rendered().items():
+        assert path.read_text() == text, f"{path.relative_to(ROOT)} is stale: run `.venv/bin/python -m tools.render`"
+
+
 def test_terraform_has_one_entry_per_function_with_the_same_entry_point_and_trigger() -> None:
     tf = tf_functions()
-    assert set(tf) == set(table()), "local.functions (terraform/functions.tf) and shared/routing.py differ"
+    assert set(tf) == set(table()), "functions.auto.tfvars.json and shared/routing.py differ"
+    assert set(tf_function_settings()) == set(table()), "local.function_settings and shared/routing.py differ"
     for name, fn in table().items():
         spec = tf[name]
         assert spec["source"] == package._folder_name(fn.source), name
@@ -136,3 +144,22 @@ def test_routed_functions_are_public_http_entries(fn: routing.HttpFunction) -> N
     spec = tf_functions()[fn.name]
     assert spec["trigger"] == "http"
     assert spec["entry_point"] == fn.entry_point
+
+
+def test_scheduled_endpoints_call_the_function_that_serves_their_path() -> None:
+    """Cloud Scheduler calls a registry endpoint on a function's own URL, past the load balancer: that function must
+    be the one whose area routes the path, or the job meets a 404 every time it runs."""
+    jobs = {
+        unquote(name): {k: unquote(v) for k, v in job.items()} for name, job in tf_locals()["endpoint_jobs"].items()
+    }
+    assert jobs, "no scheduled endpoints found in terraform/functions.tf"
+    for name, job in jobs.items():
+        assert job["function"] == routing.function_for(job["path"]), name
+
+
+@pytest.mark.parametrize("name", sorted(tf_function_settings()))
+def test_each_function_logs_in_with_a_known_database_profile(name: str) -> None:
+    from shared.db.grants import PROFILES
+
+    profile = unquote(tf_function_settings()[name]["database"])
+    assert profile == "none" or profile in PROFILES, (name, profile)

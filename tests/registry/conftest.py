@@ -1,5 +1,7 @@
 """Fixtures for the registry tests: Google OIDC service-account calls (see oidc_support) and seeded catalog rows
-(see comfy_support)."""
+(see comfy_support). On PostgreSQL every request reaches its function under the function's own database role, with
+the rights terraform/functions.tf and shared/db/grants.py give it in the cloud (tests/roles.py): a use case that
+needs a right its function lacks fails here. Fixtures still write and check rows as the database's owner."""
 
 from __future__ import annotations
 
@@ -9,7 +11,19 @@ import pytest
 
 from tests.registry.comfy_support import Catalog
 from tests.registry.oidc_support import GoogleCerts, ServiceAuth, install
+from tests.roles import Binding, Roles, bound
 from tests.support import RegistryClient
+
+
+@pytest.fixture(autouse=True)
+def each_function_as_its_role(request: pytest.FixtureRequest) -> Iterator[None]:
+    url = request.getfixturevalue("database_url") if "database_url" in request.fixturenames else ""
+    roles: Roles | None = request.getfixturevalue("database_roles") if url.startswith("postgresql") else None
+    if roles is None:
+        yield
+        return
+    with bound(Binding(roles, url)):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,10 @@ The rows are checked against every area's routes (functions/registry/*/routes.py
 row fails here. Every
 row names every kind of caller, as allowed (with the success status), refused (with the status), or not applicable
 (with why). Refused callers go first, on a fresh world, and each must leave every table exactly as it was (row count
-and a hash of its contents); then each allowed caller must succeed."""
+and a hash of its contents); then each allowed caller must succeed.
+
+On PostgreSQL each function runs as its own database role (tests/registry/conftest.py): every allowed call of every
+mutating route also proves its function's grants suffice."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from shared.adapters.inprocess_publisher import InProcessPublisher
 from shared.db import migrate
 from shared.db.engine import make_engine, session_factory
 from shared.db.models import OutboxEvent
-from shared.uow import UnitOfWork
+from shared.uow import SqlUnitOfWork
 
 
 class Flaky:
@@ -32,7 +32,7 @@ def test_failed_publish_is_kept_and_swept(tmp_path: Path) -> None:
     migrate.upgrade(url)
     sessions = session_factory(make_engine(url))
     publisher = Flaky()
-    with UnitOfWork(sessions, publisher, "registry-events") as uow:
+    with SqlUnitOfWork(sessions, publisher, "registry-events") as uow:
         uow.emit("node.created", node_id="n1")
         uow.commit()  # the change commits even though publishing fails
     with sessions() as s:
@@ -52,7 +52,7 @@ def test_rolled_back_work_sends_nothing(tmp_path: Path) -> None:
     sessions = session_factory(make_engine(url))
     publisher = InProcessPublisher()
     try:
-        with UnitOfWork(sessions, publisher, "t") as uow:
+        with SqlUnitOfWork(sessions, publisher, "t") as uow:
             uow.emit("x")
             raise RuntimeError("use case failed")
     except RuntimeError:

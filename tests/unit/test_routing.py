@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_terraform_url_map_is_rendered_from_the_table() -> None:
     committed = (ROOT / "terraform" / "url_map.auto.tfvars.json").read_text()
-    assert committed == routing.render(), "run: .venv/bin/python -m shared.routing > terraform/url_map.auto.tfvars.json"
+    assert committed == routing.render(), "run: .venv/bin/python -m tools.render"
 
 
 def test_every_http_function_has_its_entry_point() -> None:
@@ -23,3 +23,26 @@ def test_every_http_function_has_its_entry_point() -> None:
 def test_default_function_takes_unclaimed_paths() -> None:
     assert routing.function_for("/nodes/x/install") == "registry"
     assert routing.function_for("/") == routing.DEFAULT
+
+
+def test_every_route_of_an_area_reaches_the_function_that_serves_it() -> None:
+    """What shared/routing.py sends to a function is what that function's area routes: no path of an area is
+    unreachable behind the load balancer, and none lands in an area that does not serve it."""
+    import ast
+    import re
+
+    from functions.registry.app import AREAS, routes
+
+    # Read from the source: importing main.py registers handlers on functions-framework's app, which other tests of
+    # this process may already have served from.
+    main = ast.parse((ROOT / routing.REGISTRY / "main.py").read_text())
+    assigned = next(n for n in main.body if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "ENTRY_POINTS")
+    ENTRY_POINTS = ast.literal_eval(assigned.value)
+
+    entry_points = {fn.name: fn.entry_point for fn in routing.HTTP_FUNCTIONS if fn.source == routing.REGISTRY}
+    assert sorted(AREAS.values()) == sorted(entry_points)
+    for area, function in AREAS.items():
+        assert ENTRY_POINTS[entry_points[function]] == area
+        for route in routes(area):
+            path = re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "some-value", route.path)
+            assert routing.function_for(path) == function, (area, route.method, route.path)

@@ -17,12 +17,6 @@ from functions.registry.common.schemas import Body
 from shared import wire
 from shared.http import params
 
-# Wire status -> stored status. The wire names are the long enum values of the reference.
-RUN_STATUS = {
-    "WorkflowRunStatusStarted": "STARTED",
-    "WorkflowRunStatusFailed": "FAILED",
-    "WorkflowRunStatusCompleted": "COMPLETED",
-}
 # Full RFC 3339: a date, a time and a zone (`Z` or an offset), as Go's time.RFC3339 parser required.
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -92,8 +86,8 @@ class UploadArtifactIn(Body):
     @field_validator("status")
     @classmethod
     def _known_status(cls, value: str) -> str:
-        if value not in RUN_STATUS:
-            raise ValueError(f"must be one of {', '.join(RUN_STATUS)}")
+        if value not in wire.CI_RUN_STATUS_IN:
+            raise ValueError(f"must be one of {', '.join(wire.CI_RUN_STATUS_IN)}")
         return value
 
     def command(self) -> UploadArtifact:
@@ -101,7 +95,7 @@ class UploadArtifactIn(Body):
         return UploadArtifact(
             **data,
             commit_timestamp=wire.parse_time(self.commit_time),
-            status=RUN_STATUS[self.status],
+            status=wire.CI_RUN_STATUS_IN[self.status],
             machine_stats=self.machine_stats.model_dump(exclude_none=True) if self.machine_stats else None,
         )
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.registry.ci.schemas import RUN_STATUS
 from functions.registry.ci.usecases import CommitSummary, JobResult, JobResultPage, SummaryPage
 from shared import wire
 
-_STATUS_OUT = {stored: name for name, stored in RUN_STATUS.items()}
+_STATUS_OUT = {stored: name for name, stored in wire.CI_RUN_STATUS_IN.items()}
 _STAT_TEXT = (
     "machine_name",
     "os_version",

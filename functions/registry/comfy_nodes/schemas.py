@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from functions.registry.comfy_nodes.usecases import ComfyNodeChange, ComfyNodeQuery, ExtractionReport
 from functions.registry.common.schemas import Body, Short, Text
+from shared import wire
 
 # Bounds that fit the columns and keep one extraction report a reasonable size.
 MAX_COMFY_NODES = 2000
@@ -18,12 +19,6 @@ Label = Annotated[str, StringConstraints(max_length=512)]
 # Input and output definitions are JSON text written by the extractor; some node classes have long ones.
 Definition = Annotated[str, StringConstraints(max_length=200_000)]
 Policy = Literal["ComfyNodePolicyActive", "ComfyNodePolicyBanned", "ComfyNodePolicyLocalOnly"]
-# Wire policy names and the short names stored in `comfy_nodes.policy`.
-POLICY_BY_WIRE: dict[str, str] = {
-    "ComfyNodePolicyActive": "active",
-    "ComfyNodePolicyBanned": "banned",
-    "ComfyNodePolicyLocalOnly": "local_only",
-}
 
 
 class ComfyNodeFields(Body):
@@ -42,7 +37,7 @@ class ComfyNodeFields(Body):
 
     def change(self) -> ComfyNodeChange:
         data = self.model_dump(include=set(ComfyNodeChange.__dataclass_fields__))
-        data["policy"] = POLICY_BY_WIRE[self.policy] if self.policy is not None else None
+        data["policy"] = wire.COMFY_NODE_POLICY_IN[self.policy] if self.policy is not None else None
         return ComfyNodeChange(**data)
 
 

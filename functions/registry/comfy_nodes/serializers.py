@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.registry.comfy_nodes.schemas import POLICY_BY_WIRE
 from functions.registry.comfy_nodes.usecases import ComfyNodePage, Requested
 from shared import wire
 from shared.db.models import ComfyNode
 
-_WIRE_POLICY = {short: wire for wire, short in POLICY_BY_WIRE.items()}
+_WIRE_POLICY: dict[str, str] = {short: name for name, short in wire.COMFY_NODE_POLICY_IN.items()}
 
 
 def comfy_node(c: ComfyNode) -> dict[str, Any]:

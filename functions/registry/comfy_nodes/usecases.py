@@ -12,14 +12,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from functions.registry.common.access import active_user, is_admin, readable_node
+from functions.registry.common.access import active_user, is_admin, readable_node, require_owner_or_admin
 from shared import version_numbers
 from shared.auth.identity import Identity
 from shared.db.models import ComfyNode, Node, NodeVersion
 from shared.db.types import utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events import AuditAction, EventType
-from shared.repositories.comfy import ComfyNodeFilter
+from shared.repositories.ports import ComfyNodeFilter
 from shared.statuses import NodeStatus
 from shared.uow import UnitOfWork
 
@@ -197,8 +197,7 @@ def update(
         if node is None or node.status == NodeStatus.DELETED:
             raise NotFound("Node not found", code="node_not_found")
         if not admin:
-            if uow.publishers.permission(node.publisher_id, user.id) != "owner":
-                raise Forbidden("Permission denied", code="permission_denied")
+            require_owner_or_admin(uow, user, identity, node.publisher_id)
             if node.status == NodeStatus.BANNED:
                 raise Forbidden("Node Banned", code="node_banned")
         canonical = _canonical(version)

@@ -8,7 +8,7 @@ from shared import naming
 from shared.auth.identity import Identity
 from shared.db.models import Node, Publisher, User
 from shared.errors import Forbidden, InvalidInput, NotFound
-from shared.statuses import NodeStatus, UserStatus
+from shared.statuses import NodeStatus, Permission, UserStatus
 from shared.uow import UnitOfWork
 
 PUBLISHER_ID = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -39,12 +39,20 @@ def is_admin(user: User, identity: Identity) -> bool:
     return user.is_admin or identity.admin_claim
 
 
+def is_owner(uow: UnitOfWork, user: User, publisher_id: str) -> bool:
+    return uow.publishers.permission(publisher_id, user.id) == Permission.OWNER
+
+
+def require_owner_or_admin(uow: UnitOfWork, user: User, identity: Identity, publisher_id: str) -> None:
+    if not is_admin(user, identity) and not is_owner(uow, user, publisher_id):
+        raise Forbidden("Permission denied", code="permission_denied")
+
+
 def owner_or_admin(uow: UnitOfWork, identity: Identity, publisher_id: str) -> tuple[User, Publisher]:
     """An active caller who owns the publisher or is an admin, else 403 (404 for an unknown publisher)."""
     user = active_user(uow, identity)
     publisher = publisher_or_404(uow, publisher_id)
-    if not is_admin(user, identity) and uow.publishers.permission(publisher.id, user.id) != "owner":
-        raise Forbidden("Permission denied", code="permission_denied")
+    require_owner_or_admin(uow, user, identity, publisher.id)
     return user, publisher
 
 
@@ -59,7 +67,7 @@ def owned_publisher(uow: UnitOfWork, identity: Identity, publisher_id: str) -> t
     """An active caller who owns the publisher, else 403/404."""
     user = active_user(uow, identity)
     publisher = publisher_or_404(uow, publisher_id)
-    if uow.publishers.permission(publisher.id, user.id) != "owner":
+    if not is_owner(uow, user, publisher.id):
         raise Forbidden("Permission denied", code="permission_denied")
     return user, publisher
 

@@ -6,10 +6,10 @@ import json
 import re
 from typing import Any
 
-from functions.registry.common.access import active_user, is_admin, readable_node
+from functions.registry.common.access import active_user, readable_node, require_owner_or_admin
 from shared.auth.identity import Identity
 from shared.db.models import Node
-from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.errors import InvalidInput, NotFound
 from shared.events import EventType
 from shared.uow import UnitOfWork
 
@@ -79,8 +79,7 @@ def set_translations(uow: UnitOfWork, identity: Identity, node_id: str, data: di
     with uow:
         user = active_user(uow, identity)
         node = readable_node(uow, node_id)
-        if not is_admin(user, identity) and uow.publishers.permission(node.publisher_id, user.id) != "owner":
-            raise Forbidden("Permission denied", code="permission_denied")
+        require_owner_or_admin(uow, user, identity, node.publisher_id)
         locked = uow.nodes.locked(node.id)
         if locked is None:
             raise NotFound("Node not found", code="node_not_found")

@@ -19,7 +19,7 @@ from shared.db.types import utcnow
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import AuditAction, EventType
 from shared.ports import BlobStore
-from shared.repositories.moderation import AuditFilter
+from shared.repositories.ports import AuditFilter
 from shared.statuses import NodeStatus, VersionStatus
 from shared.uow import UnitOfWork
 

@@ -14,7 +14,7 @@ from shared import version_numbers
 from shared.db.models import Node, NodeVersion
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.ports import DownloadTally, SearchFilters, SearchIndex
-from shared.repositories.catalog import SORTABLE, NodeFilter
+from shared.repositories.ports import SORTABLE, NodeFilter
 from shared.statuses import INSTALLABLE, NodeStatus, PublisherStatus, VersionStatus
 from shared.uow import UnitOfWork
 

@@ -11,7 +11,7 @@ from shared.db.models import Node
 from shared.db.types import utcnow
 from shared.errors import Forbidden, InvalidInput
 from shared.events import EventType
-from shared.repositories.catalog import NodeFilter
+from shared.repositories.ports import NodeFilter
 from shared.settings import Settings
 from shared.statuses import NodeStatus
 from shared.uow import UnitOfWork

@@ -17,6 +17,7 @@ from shared.auth.identity import Identity
 from shared.db.models import Publisher, User
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.events import EventType
+from shared.statuses import Permission
 from shared.uow import UnitOfWork
 
 _FIELDS = {
@@ -53,7 +54,7 @@ def create(uow: UnitOfWork, identity: Identity, body: PublisherFields, max_per_u
         )
         _apply(publisher, body)
         uow.publishers.add(publisher)
-        uow.publishers.grant(publisher, user, "owner")
+        uow.publishers.grant(publisher, user, Permission.OWNER)
         uow.flush()
         uow.emit(EventType.PUBLISHER_CREATED, publisher_id=publisher.id, by=user.id)
         uow.commit()
