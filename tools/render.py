@@ -25,7 +25,8 @@ _HEAD = """\
 # Rendered by `python -m tools.render` from shared/routing.py: edit there (or the template in tools/render.py).
 #
 # Lint and test, package, migrate, then deploy. A push runs this once per function folder that changed (one
-# trigger per folder in terraform/cloudbuild.tf, _FUNCTION naming the folder); `_FUNCTION=all` deploys everything.
+# trigger per folder in terraform/cloudbuild.tf, _FUNCTION naming the folder); `_FUNCTION=<function name>` deploys
+# that function alone, `_FUNCTION=all` everything.
 # The trigger passes this environment's values (terraform output cloudbuild_substitutions); the defaults below
 # are the production layout.
 #

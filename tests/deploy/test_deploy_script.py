@@ -47,8 +47,8 @@ def run(tmp_path: Path, selected: str, *, exists: bool) -> tuple[subprocess.Comp
     return result, log.read_text().splitlines()
 
 
-@pytest.mark.parametrize("selected", ["registry", "all"])
-def test_deploys_the_packaged_folder_when_its_folder_is_selected(tmp_path: Path, selected: str) -> None:
+@pytest.mark.parametrize("selected", ["registry", "all", "registry-outbox-sweep"])
+def test_deploys_the_packaged_folder_when_its_folder_or_itself_is_selected(tmp_path: Path, selected: str) -> None:
     result, calls = run(tmp_path, selected, exists=True)
     assert result.returncode == 0, result.stderr
     assert calls[-1] == (
@@ -57,8 +57,9 @@ def test_deploys_the_packaged_folder_when_its_folder_is_selected(tmp_path: Path,
     )
 
 
-def test_skips_when_another_folder_changed(tmp_path: Path) -> None:
-    result, calls = run(tmp_path, "scanner", exists=True)
+@pytest.mark.parametrize("selected", ["scanner", "registry-moderation"])
+def test_skips_when_another_folder_or_function_is_selected(tmp_path: Path, selected: str) -> None:
+    result, calls = run(tmp_path, selected, exists=True)
     assert result.returncode == 0
     assert calls == []
     assert "skip registry-outbox-sweep" in result.stdout
