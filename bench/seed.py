@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from shared import archives
 from shared.db import migrate
 from shared.db.engine import make_engine
 from shared.db.models import Node, NodeVersion, Publisher
@@ -93,9 +94,9 @@ def seed(url: str, nodes: int, versions_per_node: int, rng_seed: int = 1, batch:
                     "sort_key": sort_key(version),
                     "pip_dependencies": ["numpy", "torch"],
                     "status": status,
-                    "storage_path": f"x/{node_id}/{version}/upload/node.zip",
+                    "storage_path": archives.upload_path("x", node_id, version, "seeded"),
                     # As if scanned and released (the archives themselves are not written).
-                    "release_path": f"x/{node_id}/{version}/node.zip" if status == "active" else None,
+                    "release_path": archives.release_path("x", node_id, version) if status == "active" else None,
                     "created_at": created + timedelta(hours=v),
                     "updated_at": created + timedelta(hours=v),
                 }

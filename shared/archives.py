@@ -7,7 +7,9 @@ service's historical shape, `<publisher>/<node>/<version>/node.zip`."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from typing import IO
 
 ARCHIVE_NAME = "node.zip"
 ARCHIVE_TYPE = "application/zip"
@@ -23,6 +25,15 @@ def upload_path(publisher_id: str, node_id: str, version: str, attempt: str) -> 
 
 def release_path(publisher_id: str, node_id: str, version: str) -> str:
     return f"{publisher_id}/{node_id}/{version}/{ARCHIVE_NAME}"
+
+
+def digest(stream: IO[bytes]) -> tuple[str, int]:
+    """The SHA-256 (hex) and size of what is left to read in `stream`, read in chunks."""
+    sha, size = hashlib.sha256(), 0
+    while chunk := stream.read(1 << 20):
+        sha.update(chunk)
+        size += len(chunk)
+    return sha.hexdigest(), size
 
 
 def is_archive(name: str) -> bool:

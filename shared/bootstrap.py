@@ -72,7 +72,7 @@ def bootstrap(settings: Settings, **ports: Any) -> Container:
         return SqlUnitOfWork(sessions, publisher, settings.events_topic, read_cache.invalidate)
 
     uow = ports.pop("uow", None) or new_uow
-    return Container(
+    container = Container(
         settings=settings,
         uow=uow,
         blobs=ports.pop("blobs", None) or _blobs(settings),
@@ -83,14 +83,10 @@ def bootstrap(settings: Settings, **ports: Any) -> Container:
         read_cache=read_cache,
         downloads=ports.pop("downloads", None) or DownloadCounter(sessions, settings.download_flush_seconds),
         sessions=sessions,
-        **_nothing_left(ports),
     )
-
-
-def _nothing_left(ports: dict[str, Any]) -> dict[str, Any]:
-    if ports:
+    if ports:  # whatever no field above took
         raise TypeError(f"bootstrap() got ports it does not know: {sorted(ports)}")
-    return {}
+    return container
 
 
 def _read_cache(settings: Settings, current_epoch: Callable[[], int]) -> ReadCache:

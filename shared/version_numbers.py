@@ -37,6 +37,14 @@ def normalize(raw: str) -> str:
         raise InvalidInput(f"Invalid semantic version: {raw!r}", code="invalid_version") from exc
 
 
+def normalize_or_none(raw: str) -> str | None:
+    """`normalize`, or None for what is not a version (a lookup by such a number finds nothing)."""
+    try:
+        return normalize(raw)
+    except InvalidInput:
+        return None
+
+
 def sort_key(version: str) -> str:
     """A string whose lexical order is semver precedence (prerelease below release; build ignored)."""
     v = semver.Version.parse(version)

@@ -16,102 +16,81 @@ locals {
   #                the search-only (query) or admin (write) API key's secret as ALGOLIA_API_KEY
   #   env          environment variables of this function only, over local.common_env
   #   secrets      environment variable => Secret Manager secret id, filled by the operator
+  # What most functions leave as it is (function_settings sets what a function may touch itself, never by default).
+  function_defaults = {
+    jobs          = {}
+    env           = {}
+    secrets       = {}
+    cpu           = "1"
+    min_instances = 0
+  }
   function_settings = {
     # The public reads and install: reads the catalog, writes nothing but download counts.
     registry = {
-      jobs          = {}
       database      = "reads"
       events        = false
       uploads       = "none"
       releases      = "none"
       search        = "query"
-      env           = {}
-      secrets       = {}
       memory        = "1Gi"
-      cpu           = "1"
       concurrency   = 8
       timeout       = 60
       min_instances = var.min_instances
       max_instances = var.max_instances
     }
     registry-publishing = {
-      jobs          = {}
       database      = "publishing"
       events        = true
       uploads       = "write"
       releases      = "withdraw"
       search        = "none"
-      env           = {}
-      secrets       = {}
       memory        = "512Mi"
-      cpu           = "1"
       concurrency   = 8
       timeout       = 60
-      min_instances = 0
       max_instances = var.max_instances
     }
     registry-community = {
-      jobs          = {}
       database      = "community"
       events        = true
       uploads       = "none"
       releases      = "none"
       search        = "none"
-      env           = {}
-      secrets       = {}
       memory        = "512Mi"
-      cpu           = "1"
       concurrency   = 8
       timeout       = 60
-      min_instances = 0
       max_instances = var.max_instances
     }
     registry-moderation = {
-      jobs          = {}
       database      = "moderation"
       events        = true
       uploads       = "none"
       releases      = "withdraw"
       search        = "none"
-      env           = {}
-      secrets       = {}
       memory        = "512Mi"
-      cpu           = "1"
       concurrency   = 8
       timeout       = 60
-      min_instances = 0
       max_instances = var.max_instances
     }
     registry-ci = {
-      jobs          = {}
       database      = "ci"
       events        = true
       uploads       = "none"
       releases      = "none"
       search        = "none"
-      env           = {}
-      secrets       = {}
       memory        = "512Mi"
-      cpu           = "1"
       concurrency   = 8
       timeout       = 60
-      min_instances = 0
       max_instances = var.max_instances
     }
     registry-comfy-nodes = {
-      jobs          = {}
       database      = "comfy_nodes"
       events        = true
       uploads       = "none"
       releases      = "none"
       search        = "none"
-      env           = {}
-      secrets       = {}
       memory        = "1Gi"
-      cpu           = "1"
       concurrency   = 8
       timeout       = 60
-      min_instances = 0
       max_instances = var.max_instances
     }
     registry-outbox-sweep = {
@@ -121,29 +100,20 @@ locals {
       uploads       = "none"
       releases      = "none"
       search        = "none"
-      env           = {}
-      secrets       = {}
       memory        = "512Mi"
-      cpu           = "1"
       concurrency   = 1
       timeout       = 300
-      min_instances = 0
       max_instances = 1 # two sweeps at once would only race for the same rows
     }
     scanner = {
-      jobs          = {}
       database      = "scanner"
       events        = true
       uploads       = "read"
       releases      = "write"
       search        = "none"
-      env           = {}
-      secrets       = {}
       memory        = "2Gi" # one archive at a time, unpacked in memory within SCAN_MAX_* bounds
-      cpu           = "1"
       concurrency   = 1
       timeout       = 540
-      min_instances = 0
       max_instances = 10
     }
     scanner-sweep = {
@@ -153,46 +123,32 @@ locals {
       uploads       = "read"
       releases      = "write"
       search        = "none"
-      env           = {}
-      secrets       = {}
       memory        = "2Gi"
-      cpu           = "1"
       concurrency   = 1
       timeout       = 900
-      min_instances = 0
       max_instances = 1
     }
     # Releases what an admin activated or unbanned: the scanner alone writes public archives.
     scanner-release = {
-      jobs          = {}
       database      = "scanner"
       events        = true
       uploads       = "read"
       releases      = "write"
       search        = "none"
-      env           = {}
-      secrets       = {}
       memory        = "1Gi"
-      cpu           = "1"
       concurrency   = 1
       timeout       = 300
-      min_instances = 0
       max_instances = 5
     }
     indexer = {
-      jobs          = {}
       database      = "indexer"
       events        = false
       uploads       = "none"
       releases      = "none"
       search        = "write"
-      env           = {}
-      secrets       = {}
       memory        = "512Mi"
-      cpu           = "1"
       concurrency   = 4
       timeout       = 120
-      min_instances = 0
       max_instances = 5
     }
     indexer-reindex = {
@@ -205,18 +161,14 @@ locals {
       uploads       = "none"
       releases      = "none"
       search        = "write"
-      env           = {}
-      secrets       = {}
       memory        = "1Gi"
-      cpu           = "1"
       concurrency   = 1
       timeout       = 540 # SEARCH_REINDEX_BUDGET_SECONDS (480) stops a run first and leaves its cursor
-      min_instances = 0
       max_instances = 1
     }
   }
   # shared/routing.py's table (source folder, entry point, trigger) with the settings above.
-  functions = { for name, fn in var.deployed : name => merge(fn, local.function_settings[name]) }
+  functions = { for name, fn in var.deployed : name => merge(local.function_defaults, fn, local.function_settings[name]) }
 
   folders           = toset([for f in local.functions : f.source])
   public_functions  = { for k, f in local.functions : k => f if f.trigger == "http" }

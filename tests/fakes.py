@@ -30,11 +30,11 @@ from shared.db.models import (
 )
 from shared.db.types import new_uuid, utcnow
 from shared.errors import ArchiveMismatch, Conflict
-from shared.ports import SearchFilters, SearchRecord
 from shared.repositories.ci import CiResults
+from shared.repositories.comfy import HIDDEN_NODE, HIDDEN_VERSION
 from shared.repositories.ports import AuditFilter, ComfyNodeFilter, NodeFilter
 from shared.repositories.search import Search
-from shared.statuses import INSTALLABLE
+from shared.statuses import INSTALLABLE, NodeStatus
 from shared.uow import audit_entry
 
 T = TypeVar("T")
@@ -58,7 +58,7 @@ class Event:
 
 @dataclass
 class Store:
-    """The rows every fake unit of work of one test shares, and what was committed."""
+    """The rows every fake unit of work of one test shares, and the events committed."""
 
     users: dict[str, User] = field(default_factory=dict)
     publishers: dict[str, Publisher] = field(default_factory=dict)
@@ -71,7 +71,6 @@ class Store:
     buckets: dict[str, tuple[float, datetime]] = field(default_factory=dict)
     applied: set[tuple[str, str]] = field(default_factory=set)
     events: list[Event] = field(default_factory=list)  # committed, in order
-    commits: int = 0
 
     def event_types(self) -> list[str]:
         return [e.type for e in self.events]
@@ -130,6 +129,9 @@ class FakePublishers(_Repo):
 
     def delete(self, publisher: Publisher) -> None:
         self.db.publishers.pop(publisher.id, None)
+        # The database deletes its tokens with it (ON DELETE CASCADE).
+        for token_id in [t.id for t in self.db.tokens.values() if t.publisher_id == publisher.id]:
+            del self.db.tokens[token_id]
 
 
 class FakeTokens(_Repo):
@@ -321,30 +323,49 @@ class FakeComfyNodes(_Repo):
         rows = self._of_version(version_id)
         return rows[(page - 1) * limit : page * limit], len(rows)
 
-    def page(self, f: ComfyNodeFilter, page: int, size: int) -> tuple[Sequence[ComfyNode], int]:
-        raise NotImplementedError("listing comfy nodes across versions is tested on the databases")
-
-    def providing_node(self, name: str) -> Node | None:
+    def _visible(self) -> Iterator[tuple[ComfyNode, NodeVersion, Node]]:
         for c in self.db.comfy_nodes.values():
             version = self.db.versions[c.node_version_id]
             node = self.db.nodes[version.node_id]
-            if c.name == name and node.status == "active" and version.status not in ("deleted", "banned"):
-                return node
-        return None
+            if version.status not in HIDDEN_VERSION and node.status not in HIDDEN_NODE:
+                yield c, version, node
 
-    def version_for_update(self, node_id: str, version: str) -> NodeVersion | None:
-        return FakeVersions(self.db).find(node_id, version)
+    def page(self, f: ComfyNodeFilter, page: int, size: int) -> tuple[Sequence[ComfyNode], int]:
+        rows = [
+            (c, v)
+            for c, v, _ in self._visible()
+            if all(
+                wanted is None or value == wanted
+                for value, wanted in ((v.node_id, f.node_id), (v.version, f.version), (c.name, f.name))
+            )
+        ]
+        rows.sort(key=lambda cv: (cv[0].name, cv[0].id))
+        rows.sort(key=lambda cv: cv[1].sort_key, reverse=True)
+        rows.sort(key=lambda cv: cv[1].node_id)
+        found = [c for c, _ in rows]
+        return found[(page - 1) * size : page * size], len(found)
+
+    def providing_node(self, name: str) -> Node | None:
+        nodes = [n for c, _, n in self._visible() if c.name == name and n.status == NodeStatus.ACTIVE]
+        return min(nodes, key=lambda n: (-n.total_install, n.id), default=None)
 
     def count_for_version(self, version_id: str) -> int:
         return len(self._of_version(version_id))
 
+    def _live_versions(self) -> list[NodeVersion]:
+        return [
+            v
+            for v in self.db.versions.values()
+            if v.status not in HIDDEN_VERSION and self.db.nodes[v.node_id].status not in HIDDEN_NODE
+        ]
+
     def awaiting_scan(self, created_before: datetime, limit: int) -> Sequence[NodeVersion]:
-        rows = [v for v in self.db.versions.values() if v.status == "pending" and v.created_at < created_before]
-        return sorted(rows, key=lambda v: v.created_at)[:limit]
+        rows = [v for v in self._live_versions() if v.status == "pending" and v.created_at < created_before]
+        return sorted(rows, key=lambda v: (v.created_at, v.id))[:limit]
 
     def awaiting_extraction(self, limit: int) -> Sequence[NodeVersion]:
-        rows = [v for v in self.db.versions.values() if v.comfy_node_extract_status == "pending"]
-        return sorted(rows, key=lambda v: v.created_at)[:limit]
+        rows = [v for v in self._live_versions() if v.comfy_node_extract_status == "pending"]
+        return sorted(rows, key=lambda v: (v.created_at, v.id))[:limit]
 
 
 class FakeAuditLog(_Repo):
@@ -496,7 +517,6 @@ class FakeUnitOfWork:
         self.flush()
         self.store.events.extend(self._pending)
         self.store.audit.extend(self._audit)
-        self.store.commits += 1
         self._pending, self._audit = [], []
 
     def readers_changed(self) -> None:
@@ -552,39 +572,6 @@ class FakeTally:
 
     def add(self, node_id: str) -> None:
         self.counts[node_id] = self.counts.get(node_id, 0) + 1
-
-
-@dataclass
-class FakeIndex:
-    """The SearchIndex port: a search that returns the ids it was given, in that order, and writes kept in a list."""
-
-    ids: list[str] = field(default_factory=list)
-    updated_by_indexer: bool = False
-    writes: list[tuple[str, list[Any]]] = field(default_factory=list)
-
-    def upsert_nodes(self, records: Sequence[SearchRecord]) -> None:
-        self.writes.append(("upsert_nodes", list(records)))
-
-    def delete_nodes(self, node_ids: Sequence[str]) -> None:
-        self.writes.append(("delete_nodes", list(node_ids)))
-
-    def upsert_versions(self, records: Sequence[SearchRecord]) -> None:
-        self.writes.append(("upsert_versions", list(records)))
-
-    def delete_versions(self, version_ids: Sequence[str]) -> None:
-        self.writes.append(("delete_versions", list(version_ids)))
-
-    def apply_settings(self) -> None:
-        self.writes.append(("apply_settings", []))
-
-    def search(self, query: str, filters: SearchFilters, page: int, limit: int) -> tuple[list[str], int]:
-        return self.ids[(page - 1) * limit : page * limit], len(self.ids)
-
-    def node_ids(self) -> Iterator[str]:
-        return iter(self.ids)
-
-    def version_ids(self) -> Iterator[str]:
-        return iter(())
 
 
 def person(uid: str, *, admin: bool = False) -> Identity:

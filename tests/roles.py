@@ -23,9 +23,9 @@ from shared.uow import SqlUnitOfWork, UnitOfWork
 
 def function_profiles() -> dict[str, str]:
     """Deployed function name -> the database profile it logs in with (terraform/functions.tf)."""
-    from tests.deploy.support import tf_function_settings, unquote
+    from tests.deploy.support import tf_function_settings
 
-    return {name: unquote(spec["database"]) for name, spec in tf_function_settings().items()}
+    return {name: spec["database"] for name, spec in tf_function_settings().items()}
 
 
 class Roles:

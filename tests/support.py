@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -13,6 +15,7 @@ from werkzeug.test import Client, TestResponse
 
 from shared.auth import emulator
 from shared.bootstrap import Container
+from shared.db.models import NodeVersion
 from tests.contract import validate_test_response
 
 
@@ -60,6 +63,30 @@ def gateway() -> Gateway:
             for fn in routing.HTTP_FUNCTIONS
         }
     )
+
+
+def version_row(api: RegistryClient, node_id: str, version: str = "1.0.0") -> NodeVersion:
+    """The stored row of a node's version, as the database's owner reads it."""
+    from sqlalchemy import select
+
+    with api.container.sessions() as s:
+        row = s.scalar(select(NodeVersion).where(NodeVersion.node_id == node_id, NodeVersion.version == version))
+        assert row is not None, (node_id, version)
+        return row
+
+
+@contextmanager
+def client_of(c: Container, app: Gateway) -> Iterator[RegistryClient]:
+    """The registry functions served with `c` as the process's container, and a client for them; the container is
+    uninstalled and its database connections closed afterwards."""
+    from shared.bootstrap import set_container
+
+    set_container(c)
+    try:
+        yield RegistryClient(app.test_client(), c)
+    finally:
+        set_container(None)
+        c.engine.dispose()
 
 
 def zip_bytes(files: dict[str, str]) -> bytes:

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from werkzeug.test import create_environ, run_wsgi_app
 
-from shared.bootstrap import bootstrap, set_container
+from shared.bootstrap import bootstrap
 from shared.http import body
 from tests.conftest import ROOT, make_settings
-from tests.support import RegistryClient
+from tests.support import RegistryClient, client_of
 
 BULK = "/bulk/nodes/versions"
 
@@ -120,13 +120,8 @@ def one_connection(database_url: str, tmp_path: Path, registry_app: Any) -> Iter
         DATABASE_MAX_OVERFLOW=0,
         DATABASE_POOL_TIMEOUT_SECONDS=0.2,
     )
-    c = bootstrap(settings)
-    set_container(c)
-    try:
-        yield RegistryClient(registry_app.test_client(), c)
-    finally:
-        set_container(None)
-        c.engine.dispose()
+    with client_of(bootstrap(settings), registry_app) as client:
+        yield client
 
 
 def test_an_exhausted_pool_is_a_503_with_retry_after(one_connection: RegistryClient) -> None:

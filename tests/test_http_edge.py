@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from shared.bootstrap import bootstrap, set_container
+from shared.bootstrap import bootstrap
 from tests.conftest import make_settings
-from tests.support import RegistryClient
+from tests.support import RegistryClient, client_of
 
 
 def test_health(api: RegistryClient) -> None:
@@ -33,11 +33,8 @@ def test_unknown_route_and_method(api: RegistryClient) -> None:
 def cors(database_url: str, tmp_path: Path, registry_app: Any, origins: str) -> Iterator[RegistryClient]:
     """The registry function with CORS_ORIGINS set to `origins`."""
     c = bootstrap(make_settings(database_url, tmp_path / f"cors-{len(origins)}", CORS_ORIGINS=origins))
-    set_container(c)
-    try:
-        yield RegistryClient(registry_app.test_client(), c)
-    finally:
-        set_container(None)
+    with client_of(c, registry_app) as client:
+        yield client
 
 
 def test_cors_credentials_only_for_listed_origins(database_url: str, tmp_path: Path, registry_app: Any) -> None:

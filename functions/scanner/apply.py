@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,11 +14,12 @@ from typing import IO, Literal
 
 from functions.scanner.engine import scan_archive
 from functions.scanner.limits import ScanLimits
+from functions.scanner.release import CHANGED_AFTER_VERDICT, RELEASE_CONFLICT, release_judged, sweep_unreleased
 from functions.scanner.report import ExtractedNode, ScanReport, Severity
-from shared import archives, releases, statuses
+from functions.scanner.source import spool_copy
+from shared import releases, statuses
 from shared.db.models import ComfyNode, Node, NodeVersion
 from shared.db.types import utcnow
-from shared.errors import ArchiveMismatch
 from shared.events import EventType
 from shared.ports import BlobStore
 from shared.settings import Settings
@@ -30,10 +30,6 @@ log = logging.getLogger(__name__)
 CONSUMER = "scanner"
 RESCANNABLE = (VersionStatus.PENDING, VersionStatus.ACTIVE, VersionStatus.FLAGGED)
 Outcome = Literal["scanned", "missing", "unknown", "duplicate", "unchanged"]
-CHANGED_AFTER_VERDICT = (
-    "Flagged by automated checks: the uploaded archive changed after it was judged; publish a new version"
-)
-RELEASE_CONFLICT = "Flagged by automated checks: another archive is already released under this version number"
 
 
 @dataclass(frozen=True)
@@ -69,7 +65,7 @@ def scan_stored(
             log.warning("scanner: an upload of %s arrived after its verdict (%s); nothing changes", path, row.status)
             return Result("unchanged", row.status)
     try:
-        local = _fetch(blobs, path, limits.max_archive_bytes + 1)
+        local = _fetch(blobs, path, limits)
     except FileNotFoundError:
         return _record(uow, blobs, path, event_id, None, None, rescan=rescan)
     # A store failure above raises, so the event is delivered again; only the archive itself is judged here.
@@ -78,21 +74,11 @@ def scan_stored(
         return _record(uow, blobs, path, event_id, report, local, rescan=rescan)
 
 
-def _fetch(blobs: BlobStore, path: str, cap: int) -> tempfile.SpooledTemporaryFile[bytes]:
-    """A local copy of at most `cap` bytes (one past the archive limit, so the engine still sees it is too big).
-    The scan and the release both read this copy: what is released is exactly what was judged."""
-    local: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
-    try:
-        with blobs.open_read(path) as handle:
-            remaining = cap
-            while remaining > 0 and (chunk := handle.read(min(remaining, 1 << 20))):
-                local.write(chunk)
-                remaining -= len(chunk)
-    except BaseException:
-        local.close()
-        raise
-    local.seek(0)
-    return local
+def _fetch(blobs: BlobStore, path: str, limits: ScanLimits) -> IO[bytes]:
+    """A local copy of the quarantined archive: the scan and the release both read it, so what is released is exactly
+    what was judged. One byte past the limit at most, so that the engine still sees an archive too big."""
+    with blobs.open_read(path) as handle:
+        return spool_copy(handle, cap=limits.max_archive_bytes + 1, memory_bytes=limits.spool_memory_bytes)
 
 
 def _scannable(row: NodeVersion, rescan: bool) -> bool:
@@ -170,21 +156,9 @@ def _judge(
     else:
         _apply_report(uow, row, report)
         if releases.servable(row, node) and local is not None and report.sha256:
-            _release(blobs, node, row, local, report.sha256)
+            release_judged(blobs, node, row, local, report.sha256, RELEASE_CONFLICT)
             return
     releases.withdraw(blobs, [(node, row)])
-
-
-def _release(blobs: BlobStore, node: Node, row: NodeVersion, local: IO[bytes], sha256: str) -> None:
-    target = archives.release_path(node.publisher_id, node.id, row.version)
-    local.seek(0)
-    try:
-        blobs.release(target, local, sha256)
-    except ArchiveMismatch as exc:
-        log.error("scanner: not releasing %s: %s", row.storage_path, exc)
-        row.status, row.status_reason = VersionStatus.FLAGGED, RELEASE_CONFLICT
-        return
-    row.release_path = target
 
 
 def _apply_report(uow: UnitOfWork, row: NodeVersion, report: ScanReport) -> None:
@@ -248,19 +222,16 @@ def sweep(
     """Scan versions left pending too long (their upload event was lost), or with rescan_all every live version
     (after a rule change), then release the installable versions that have no public archive yet (`release_*`
     counts). Each scan gets a synthetic event id, so reruns of the sweep itself are harmless."""
-    from functions.scanner.release import sweep_unreleased
 
     counts: dict[str, int] = {}
     after = ""
-    statuses = (
-        (VersionStatus.PENDING, VersionStatus.ACTIVE, VersionStatus.FLAGGED) if rescan_all else (VersionStatus.PENDING,)
-    )
+    wanted = RESCANNABLE if rescan_all else (VersionStatus.PENDING,)
     cutoff = None if rescan_all else utcnow() - timedelta(minutes=older_than_minutes)
     stamp = utcnow().isoformat()
     done = 0
     while done < max_versions:
         with uow_factory() as uow:
-            rows = uow.versions.to_scan(created_before=cutoff, statuses=statuses, after_id=after, limit=batch)
+            rows = uow.versions.to_scan(created_before=cutoff, statuses=wanted, after_id=after, limit=batch)
             paths = [(r.id, r.storage_path) for r in rows]
         if not paths:
             break

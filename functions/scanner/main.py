@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import functions_framework
@@ -16,6 +17,7 @@ from shared.settings import get_settings
 
 if TYPE_CHECKING:
     from shared.bootstrap import Container
+    from shared.http.router import Router
 
 # Settings are checked while the instance starts: a bad configuration fails the deploy (the instance never
 # becomes ready), never a client's request. Everything else loads on first use.
@@ -69,7 +71,7 @@ def scanner_release(cloud_event: Any) -> None:
 
 def _sweep(request: Request, c: Container) -> Response:
     from functions.scanner import apply
-    from shared.http.params import boolean, integer
+    from shared.http.params import flag, integer
     from shared.http.responses import json_response
 
     counts = apply.sweep(
@@ -79,7 +81,7 @@ def _sweep(request: Request, c: Container) -> Response:
         older_than_minutes=integer(
             request.args, "older_than_minutes", c.settings.scan_pending_minutes, minimum=1, maximum=5_256_000
         ),
-        rescan_all=boolean(request.args, "all", False) or False,
+        rescan_all=flag(request.args, "all"),
         max_versions=integer(request.args, "max_versions", 10_000, minimum=1, maximum=100_000),
     )
     return json_response({"counts": counts})
@@ -88,8 +90,14 @@ def _sweep(request: Request, c: Container) -> Response:
 @functions_framework.http
 def scanner_sweep(request: Request) -> Response:
     """Only Cloud Scheduler may invoke it (IAM on the function)."""
+    return _sweep_router().dispatch(request)
+
+
+@cache
+def _sweep_router() -> Router:
     from shared.bootstrap import get_container
     from shared.http.router import Route, Router
 
-    routes = [Route("POST", "/", _sweep, "scanSweep"), Route("GET", "/", _sweep, "scanSweepGet")]
-    return Router(routes, deps=get_container).dispatch(request)
+    return Router(
+        [Route("POST", "/", _sweep, "scanSweep"), Route("GET", "/", _sweep, "scanSweepGet")], deps=get_container
+    )

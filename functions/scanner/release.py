@@ -7,12 +7,11 @@ Each step is idempotent: it compares what the database says with what it should 
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import tempfile
 from collections.abc import Callable, Mapping
 from typing import IO, Any, Literal
 
+from functions.scanner.source import spool_copy
 from shared import archives, releases
 from shared.db.models import Node, NodeVersion
 from shared.errors import ArchiveMismatch
@@ -28,7 +27,10 @@ Outcome = Literal["released", "withdrawn", "unchanged", "missing", "mismatch", "
 VERSION_EVENTS = frozenset({EventType.VERSION_STATUS_CHANGED})
 NODE_EVENTS = frozenset({EventType.NODE_UNBANNED, EventType.NODE_BANNED})
 PUBLISHER_EVENTS = frozenset({EventType.PUBLISHER_UNBANNED, EventType.PUBLISHER_BANNED})
-CHANGED_AFTER_VERDICT = "Flagged: the uploaded archive no longer matches the one that was judged"
+CHANGED_AFTER_VERDICT = (
+    "Flagged by automated checks: the uploaded archive changed after it was judged; publish a new version"
+)
+RELEASE_CONFLICT = "Flagged by automated checks: another archive is already released under this version number"
 
 
 def reconcile(uow: UnitOfWork, blobs: BlobStore, version_id: str) -> Outcome:
@@ -59,48 +61,35 @@ def reconcile(uow: UnitOfWork, blobs: BlobStore, version_id: str) -> Outcome:
 
 def _release(blobs: BlobStore, node: Node, row: NodeVersion) -> Outcome:
     try:
-        local = _copy(blobs, row.storage_path)
+        with blobs.open_read(row.storage_path) as handle:
+            local = spool_copy(handle)
     except FileNotFoundError:
         log.error("release: %s %s is active but its upload %s is gone", row.node_id, row.version, row.storage_path)
         return "missing"
     with local:
-        digest, size = _digest(local)
         if row.archive_sha256 is None:
             # Never scanned, activated by an admin: the admin's decision is the verdict on exactly these bytes.
-            row.archive_sha256, row.archive_size = digest, size
-        target = archives.release_path(node.publisher_id, node.id, row.version)
-        try:
-            if digest != row.archive_sha256:
-                raise ArchiveMismatch(f"{row.storage_path} hashes to {digest}, judged {row.archive_sha256}")
-            blobs.release(target, local, digest)
-        except ArchiveMismatch as exc:
-            log.error("release: not releasing %s %s: %s", row.node_id, row.version, exc)
-            row.status, row.status_reason = VersionStatus.FLAGGED, CHANGED_AFTER_VERDICT
-            return "mismatch"
-    row.release_path = target
-    return "released"
+            local.seek(0)
+            row.archive_sha256, row.archive_size = archives.digest(local)
+        released = release_judged(blobs, node, row, local, row.archive_sha256, CHANGED_AFTER_VERDICT)
+    return "released" if released else "mismatch"
 
 
-def _copy(blobs: BlobStore, path: str) -> tempfile.SpooledTemporaryFile[bytes]:
-    local: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
+def release_judged(
+    blobs: BlobStore, node: Node, row: NodeVersion, local: IO[bytes], sha256: str, refused_reason: str
+) -> bool:
+    """Copy the judged bytes to the version's public path; the store checks them against `sha256` and refuses to
+    replace another archive. A refusal flags the version with `refused_reason` (False)."""
+    target = archives.release_path(node.publisher_id, node.id, row.version)
+    local.seek(0)
     try:
-        with blobs.open_read(path) as handle:
-            while chunk := handle.read(1 << 20):
-                local.write(chunk)
-    except BaseException:
-        local.close()
-        raise
-    return local
-
-
-def _digest(data: IO[bytes]) -> tuple[str, int]:
-    data.seek(0)
-    digest, size = hashlib.sha256(), 0
-    while chunk := data.read(1 << 20):
-        digest.update(chunk)
-        size += len(chunk)
-    data.seek(0)
-    return digest.hexdigest(), size
+        blobs.release(target, local, sha256)
+    except ArchiveMismatch as exc:
+        log.error("release: not releasing %s %s: %s", row.node_id, row.version, exc)
+        row.status, row.status_reason = VersionStatus.FLAGGED, refused_reason
+        return False
+    row.release_path = target
+    return True
 
 
 def reconcile_nodes(uow_factory: Callable[[], UnitOfWork], blobs: BlobStore, node_ids: list[str]) -> dict[str, int]:

@@ -78,6 +78,27 @@ def _spooled(stream: IO[bytes], limits: ScanLimits) -> Iterator[OpenedArchive]:
         yield OpenedArchive(spool, size, digest.hexdigest(), False)
 
 
+def spool_copy(stream: IO[bytes], *, cap: int | None = None, memory_bytes: int | None = None) -> IO[bytes]:
+    """A seekable local copy of at most `cap` bytes of `stream` (all of it without a cap); the caller closes it. The
+    scanner judges such a copy and releases the same one, so what is released is exactly what was judged."""
+    memory = memory_bytes if memory_bytes is not None else ScanLimits().spool_memory_bytes
+    spool = tempfile.SpooledTemporaryFile(max_size=memory)  # noqa: SIM115 - the caller closes it
+    try:
+        remaining = cap
+        while remaining is None or remaining > 0:
+            chunk = stream.read(_CHUNK if remaining is None else min(remaining, _CHUNK))
+            if not chunk:
+                break
+            spool.write(chunk)
+            if remaining is not None:
+                remaining -= len(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
 @contextmanager
 def _zipped_folder(root: Path, limits: ScanLimits) -> Iterator[OpenedArchive]:
     """A folder is scanned as the archive it would publish; a symbolic link stays a link so it is refused."""

@@ -15,7 +15,6 @@ archives does not pay for them on a cold start."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from datetime import timedelta
 from typing import IO, Any, BinaryIO
 from urllib.parse import quote
 
+from shared import archives
 from shared.archives import ARCHIVE_TYPE
 from shared.errors import ArchiveMismatch, BlobStoreUnavailable
 
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 _GCS = "https://storage.googleapis.com"
 # cloud-platform covers both the storage calls and IAM signBlob (used when signing remotely).
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
-_CHUNK = 1 << 20
 # Released objects are public: no edge cache may keep one after it is withdrawn.
 RELEASE_CACHE_CONTROL = "no-cache"
 
@@ -124,7 +123,7 @@ class GcsBlobStore:
         from google.api_core.exceptions import PreconditionFailed
 
         start = data.tell()
-        if _sha256(data) != sha256:
+        if archives.digest(data)[0] != sha256:
             raise ArchiveMismatch(f"the bytes to release at {path} are not the judged ones")
         data.seek(start)
         blob = self._bucket(self.releases_bucket).blob(path)
@@ -203,10 +202,3 @@ def _can_sign_locally(credentials: Any) -> bool:
     from google.auth.credentials import Signing
 
     return isinstance(credentials, Signing)
-
-
-def _sha256(data: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    while chunk := data.read(_CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()

@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wsgi import get_input_stream
 
+from shared import archives
 from shared.errors import ArchiveMismatch, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -52,14 +53,6 @@ def persistent_key(path: Path) -> bytes:
     with os.fdopen(fd, "wb") as out:
         out.write(key)
     return key
-
-
-def _sha256_of(file: Path) -> str:
-    digest = hashlib.sha256()
-    with file.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class LocalBlobStore:
@@ -128,7 +121,9 @@ class LocalBlobStore:
         try:
             self._create(target, chunks(), check=lambda: digest.hexdigest() == sha256)
         except ObjectExists:
-            if _sha256_of(target) != sha256:
+            with target.open("rb") as stored:
+                same = archives.digest(stored)[0] == sha256
+            if not same:
                 raise ArchiveMismatch(f"another archive is already released at {path}") from None
         except _DigestMismatch:
             raise ArchiveMismatch(f"the bytes to release at {path} are not the judged ones") from None

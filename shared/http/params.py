@@ -66,6 +66,11 @@ def boolean(args: MultiDict[str, str], name: str, default: bool | None = None) -
     raise InvalidInput(f"Query parameter {name} must be true or false, got {raw!r}")
 
 
+def flag(args: MultiDict[str, str], name: str) -> bool:
+    """An optional switch: absent or empty is off."""
+    return boolean(args, name, False) or False
+
+
 # A list parameter names a few values (operating systems, accelerators, statuses, sort keys); each value becomes a
 # condition of the query, and SQLite refuses past ~1,000 of them, so the bound is part of the contract.
 MAX_LIST_ITEMS = 32

@@ -12,11 +12,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shared.db.models import Node, NodeVersion, Publisher
 from shared.db.types import utcnow
-from shared.repositories.ports import SORTABLE as SORTABLE_FIELDS
 from shared.repositories.ports import NodeFilter
 from shared.statuses import INSTALLABLE, NodeStatus, PublisherStatus
 
-# The `sort` values a client may ask for, by wire name (shared/repositories/ports.py), and the column each orders by.
+# The column each `sort` value a client may ask for orders by: the names of shared/repositories/ports.py's SORTABLE
+# (tests/unit/test_sortable.py keeps the two in step).
 SORTABLE = {
     "id": Node.id,
     "name": Node.name,
@@ -28,7 +28,6 @@ SORTABLE = {
     "publisher_id": Node.publisher_id,
     "rating": Node.total_star * 1.0 / func.nullif(Node.total_review, 0),
 }
-assert set(SORTABLE) == SORTABLE_FIELDS
 
 
 def _json_list_has_any(column: Any, values: list[str]) -> ColumnElement[bool]:
@@ -156,7 +155,9 @@ class Versions:
 
     def find(self, node_id: str, version: str, *, lock: bool = False) -> NodeVersion | None:
         stmt = select(NodeVersion).where(NodeVersion.node_id == node_id, NodeVersion.version == version)
-        return self.s.scalar(stmt.with_for_update() if lock else stmt)
+        if lock:  # held until commit (FOR UPDATE on PostgreSQL; SQLite serialises writers anyway), re-read fresh
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return self.s.scalar(stmt)
 
     def unreleased(self, *, after_id: str, limit: int) -> list[str]:
         """Ids of installable versions with no public archive whose node and publisher are not banned, in id order."""

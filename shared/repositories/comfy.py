@@ -25,16 +25,6 @@ class ComfyNodes:
         self.s = session
 
     # -- one version's node classes ----------------------------------------------------------------
-    def version_for_update(self, node_id: str, version: str) -> NodeVersion | None:
-        """The version row, locked until commit (FOR UPDATE on PostgreSQL; SQLite serialises writers anyway)."""
-        stmt = (
-            select(NodeVersion)
-            .where(NodeVersion.node_id == node_id, NodeVersion.version == version)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return self.s.scalar(stmt)
-
     def count_for_version(self, version_id: str) -> int:
         stmt = select(func.count()).select_from(ComfyNode).where(ComfyNode.node_version_id == version_id)
         return int(self.s.scalar(stmt) or 0)

@@ -190,10 +190,6 @@ class ComfyNodesRepository(Protocol):
         """The most installed active node with a visible version that provides this node class."""
         ...
 
-    def version_for_update(self, node_id: str, version: str) -> NodeVersion | None:
-        """The version row, locked until commit (FOR UPDATE on PostgreSQL; SQLite serialises writers anyway)."""
-        ...
-
     def count_for_version(self, version_id: str) -> int: ...
 
     def awaiting_scan(self, created_before: datetime, limit: int) -> Sequence[NodeVersion]:

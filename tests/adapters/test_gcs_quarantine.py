@@ -21,12 +21,12 @@ from sqlalchemy import select
 from local.events import deliver_to_releases
 from shared.adapters.gcs_blobs import GcsBlobStore
 from shared.adapters.inprocess_publisher import InProcessPublisher
-from shared.bootstrap import bootstrap, set_container
+from shared.bootstrap import bootstrap
 from shared.db.models import NodeVersion
 from tests.adapters.test_gcs_blobs import BUCKET, RELEASES, emulator, endpoint, gcs, key, sa_credentials
 from tests.conftest import make_settings
 from tests.scanner.test_function import finalize, scanner_app
-from tests.support import RegistryClient, clean_pack
+from tests.support import RegistryClient, clean_pack, client_of
 
 __all__ = ["emulator", "endpoint", "key", "sa_credentials", "scanner_app"]
 pytestmark = pytest.mark.timeout(120)
@@ -41,11 +41,8 @@ def cloud(
     events = InProcessPublisher()
     events.subscribe(settings.events_topic, deliver_to_releases)
     c = bootstrap(settings, blobs=gcs(endpoint, sa_credentials), publisher=events)
-    set_container(c)
-    try:
-        yield RegistryClient(registry_app.test_client(), c)
-    finally:
-        set_container(None)
+    with client_of(c, registry_app) as client:
+        yield client
 
 
 def put(url: str, data: bytes) -> int:

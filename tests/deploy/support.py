@@ -55,17 +55,20 @@ def tf_resources(kind: str) -> list[tuple[str, dict[str, Any]]]:
 
 def tf_functions() -> dict[str, dict[str, Any]]:
     """local.functions of terraform/functions.tf as Terraform builds it: var.deployed (functions.auto.tfvars.json,
-    rendered from shared/routing.py) merged with local.function_settings, string literals unquoted."""
+    rendered from shared/routing.py) over local.function_defaults, merged with local.function_settings, string
+    literals unquoted."""
     deployed = json.loads((TERRAFORM / "functions.auto.tfvars.json").read_text())["deployed"]
-    settings = {
-        unquote(name): {key: unquote(value) for key, value in spec.items()}
-        for name, spec in tf_locals()["function_settings"].items()
-    }
-    return {name: {**fn, **settings.get(name, {})} for name, fn in deployed.items()}
+    defaults = {key: unquote(value) for key, value in tf_locals()["function_defaults"].items()}
+    settings = tf_function_settings()
+    return {name: {**defaults, **fn, **settings.get(name, {})} for name, fn in deployed.items()}
 
 
 def tf_function_settings() -> dict[str, dict[str, Any]]:
-    return {unquote(name): spec for name, spec in tf_locals()["function_settings"].items()}
+    """local.function_settings of terraform/functions.tf, string literals unquoted."""
+    return {
+        unquote(name): {key: unquote(value) for key, value in spec.items()}
+        for name, spec in tf_locals()["function_settings"].items()
+    }
 
 
 def tf_variable_default(name: str) -> Any:

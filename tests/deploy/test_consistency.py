@@ -161,5 +161,5 @@ def test_scheduled_endpoints_call_the_function_that_serves_their_path() -> None:
 def test_each_function_logs_in_with_a_known_database_profile(name: str) -> None:
     from shared.db.grants import PROFILES
 
-    profile = unquote(tf_function_settings()[name]["database"])
+    profile = tf_function_settings()[name]["database"]
     assert profile == "none" or profile in PROFILES, (name, profile)

@@ -1,5 +1,5 @@
-"""What the fault tests share: a fingerprint of the whole database, to prove that a failed or refused call wrote
-nothing, and a switch that makes the Nth SQL statement fail as a lost database would."""
+"""What the fault tests share: row and event counts, a fingerprint of the whole database, to prove that a failed or
+refused call wrote nothing, and a switch that makes the Nth SQL statement fail as a lost database would."""
 
 from __future__ import annotations
 
@@ -8,10 +8,24 @@ import sqlite3
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Engine, event, func, inspect, select, text
 
 from shared.bootstrap import Container
 from shared.db.engine import make_engine
+from shared.db.models import Node, NodeVersion, OutboxEvent
+from tests.support import RegistryClient
+
+
+def count(api: RegistryClient, model: type[Node] | type[NodeVersion], **where: str) -> int:
+    with api.container.sessions() as s:
+        query = select(func.count()).select_from(model).filter_by(**where)
+        return int(s.scalar(query) or 0)
+
+
+def events(api: RegistryClient, type_: str) -> int:
+    """How many events of this type were written to the outbox."""
+    with api.container.sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.type == type_)) or 0)
 
 
 def snapshot(container: Container) -> dict[str, str]:

@@ -8,23 +8,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
 
-from shared.db.models import Node, NodeVersion, OutboxEvent
+from shared.db.models import Node, NodeVersion
+from tests.faults.support import count, events
 from tests.support import RegistryClient
 
 THREADS = 6
-
-
-def count(api: RegistryClient, model: type[Node] | type[NodeVersion], **where: str) -> int:
-    with api.container.sessions() as s:
-        query = select(func.count()).select_from(model).filter_by(**where)
-        return int(s.scalar(query) or 0)
-
-
-def events(api: RegistryClient, type_: str) -> int:
-    with api.container.sessions() as s:
-        return int(s.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.type == type_)) or 0)
 
 
 @pytest.mark.parametrize("node_exists", [False, True], ids=["new node", "existing node"])

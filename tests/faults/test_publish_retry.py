@@ -9,13 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from functions.scanner import apply
-from shared.db.models import NodeVersion, OutboxEvent
+from shared.db.models import NodeVersion
 from shared.db.types import utcnow
+from shared.events import EventType
 from shared.http.responses import json_response
-from tests.faults.support import changes, snapshot
+from tests.faults.support import changes, events, snapshot
 from tests.support import RegistryClient, clean_pack
 
 URL = "/publishers/alice-pub/nodes/pack/versions"
@@ -24,12 +25,6 @@ URL = "/publishers/alice-pub/nodes/pack/versions"
 def versions_of(api: RegistryClient) -> list[NodeVersion]:
     with api.container.sessions() as s:
         return list(s.scalars(select(NodeVersion).where(NodeVersion.node_id == "pack")).all())
-
-
-def published_events(api: RegistryClient) -> int:
-    with api.container.sessions() as s:
-        query = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.type == "version.published")
-        return int(s.scalar(query) or 0)
 
 
 def crash_after_commit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,7 +56,7 @@ def test_a_publish_whose_answer_was_lost_is_answered_again(
     assert retry.status_code == 201, retry.get_data(as_text=True)
     data = retry.get_json()
     assert data["node_version"]["id"] == first.id and data["node_version"]["status"] == "NodeVersionStatusPending"
-    assert [v.id for v in versions_of(api)] == [first.id] and published_events(api) == 1
+    assert [v.id for v in versions_of(api)] == [first.id] and events(api, EventType.VERSION_PUBLISHED) == 1
     # No second version, token use aside; the rate limits were not spent again.
     assert set(changes(before, snapshot(api.container))) <= {
         "node_versions",

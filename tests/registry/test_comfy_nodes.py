@@ -10,10 +10,10 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from shared.db.models import AuditEntry, ComfyNode, Node, NodeVersion, PublisherPermission
+from shared.db.models import AuditEntry, ComfyNode, Node, PublisherPermission
 from tests.registry.comfy_support import Catalog
 from tests.registry.oidc_support import BUILDER, ServiceAuth
-from tests.support import RegistryClient
+from tests.support import RegistryClient, version_row
 
 LOADER = {
     "category": "loaders",
@@ -47,13 +47,6 @@ def expected(name: str, fields: dict[str, Any], policy: str = "ComfyNodePolicyAc
 
 def report(api: RegistryClient, service: ServiceAuth, body: Any, url: str = URL) -> Any:
     return api.post(url, headers=service.headers(BUILDER), json_body=body)
-
-
-def version_row(api: RegistryClient, node_id: str, version: str) -> NodeVersion:
-    with api.container.sessions() as s:
-        row = s.scalar(select(NodeVersion).where(NodeVersion.node_id == node_id, NodeVersion.version == version))
-        assert row is not None
-        return row
 
 
 def set_node_status(api: RegistryClient, node_id: str, status: str) -> None:

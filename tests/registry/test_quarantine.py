@@ -9,23 +9,16 @@ import logging
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from functions.scanner import apply
 from shared.db.models import Node, NodeVersion
 from shared.db.types import utcnow
 from tests.scanner.test_function import MALICIOUS
-from tests.support import RegistryClient, clean_pack
+from tests.support import RegistryClient, clean_pack, version_row
 
 ADMIN: dict[str, Any] = {"as_": "root", "admin": True}
 REASON = {"reason": "test"}
-
-
-def row_of(api: RegistryClient, node_id: str, version: str = "1.0.0") -> NodeVersion:
-    with api.container.sessions() as s:
-        row = s.scalar(select(NodeVersion).where(NodeVersion.node_id == node_id, NodeVersion.version == version))
-        assert row is not None
-        return row
 
 
 def release_url(api: RegistryClient, node_id: str, version: str = "1.0.0") -> str:
@@ -49,7 +42,7 @@ def test_a_second_upload_after_the_verdict_is_refused_and_the_judged_bytes_stay_
     data = api.publish("alice-pub", "pack", "1.0.0", token, upload=False)
     judged = clean_pack("pack", "1.0.0")
     assert api.upload(data["signedUrl"], judged).status_code == 200
-    assert row_of(api, "pack").status == "active"
+    assert version_row(api, "pack").status == "active"
 
     evil = clean_pack("pack", "1.0.0") + b"appended after the scan"
     again = api.upload(data["signedUrl"], evil)
@@ -76,13 +69,13 @@ def test_bytes_replaced_behind_the_store_never_reach_installs(
 
     deliver_finalized(api.container.settings.uploads_bucket, data["storage_path"], 1)
     assert "arrived after its verdict" in caplog.text
-    assert row_of(api, "pack").status == "active"
+    assert version_row(api, "pack").status == "active"
     assert public_bytes(api, api.get("/nodes/pack/install").get_json()["downloadUrl"]) == judged
 
     c = api.container
     counts = apply.sweep(c.uow, c.blobs, apply.limits_from(c.settings), older_than_minutes=1, rescan_all=True)
     assert counts == {"scanned": 1}
-    row = row_of(api, "pack")
+    row = version_row(api, "pack")
     assert row.status == "flagged" and "changed after it was judged" in row.status_reason
     assert row.archive_sha256 == hashlib.sha256(judged).hexdigest() and row.release_path is None
     assert public_bytes(api, release_url(api, "pack")) is None
@@ -101,7 +94,7 @@ def test_pending_and_flagged_archives_have_no_public_url(api: RegistryClient) ->
 
     api.container.blobs.on_finalized(deliver_finalized)  # type: ignore[attr-defined]
     assert api.upload(flagged["signedUrl"], MALICIOUS).status_code == 200
-    assert row_of(api, "evil").status == "flagged"
+    assert version_row(api, "evil").status == "flagged"
 
     assert download_urls(api, "NodeVersionStatusPending") == [""]
     assert download_urls(api, "NodeVersionStatusFlagged") == [""]
@@ -211,14 +204,15 @@ def test_the_sweep_releases_versions_active_before_quarantine_existed(api: Regis
         s.commit()
     r = api.get("/nodes/old/install")
     assert r.status_code == 409 and r.get_json()["error"] == "version_pending"
-    tampered = api.container.blobs.root / api.container.settings.uploads_bucket / row_of(api, "tampered").storage_path  # type: ignore[attr-defined]
+    root = api.container.blobs.root  # type: ignore[attr-defined]
+    tampered = root / api.container.settings.uploads_bucket / version_row(api, "tampered").storage_path
     tampered.write_bytes(b"not what was judged")
 
     c = api.container
     counts = apply.sweep(c.uow, c.blobs, apply.limits_from(c.settings), older_than_minutes=60)
     assert counts == {"release_released": 1, "release_mismatch": 1}
     assert public_bytes(api, api.get("/nodes/old/install").get_json()["downloadUrl"]) == clean_pack("old", "1.0.0")
-    assert row_of(api, "tampered").status == "flagged" and public_bytes(api, release_url(api, "tampered")) is None
+    assert version_row(api, "tampered").status == "flagged" and public_bytes(api, release_url(api, "tampered")) is None
     assert apply.sweep(c.uow, c.blobs, apply.limits_from(c.settings), older_than_minutes=60) == {}
 
 

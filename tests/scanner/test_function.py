@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from shared.db.models import ComfyNode, NodeVersion
 from tests.conftest import ROOT
-from tests.support import RegistryClient, clean_pack, zip_bytes
+from tests.support import RegistryClient, clean_pack, version_row, zip_bytes
 
 PAYLOAD = base64.b64encode(b"print('hi')").decode()
 MALICIOUS = zip_bytes(
@@ -47,13 +47,6 @@ def finalize(app: Any, bucket: str, name: str, event_id: str = "evt-1") -> int:
     return int(app.test_client().post("/", headers=headers, data=body, content_type="application/json").status_code)
 
 
-def version(api: RegistryClient, node_id: str, v: str) -> NodeVersion:
-    with api.container.sessions() as s:
-        row = s.scalar(select(NodeVersion).where(NodeVersion.node_id == node_id, NodeVersion.version == v))
-        assert row is not None
-        return row
-
-
 def stored_without_event(api: RegistryClient, path: str, data: bytes) -> None:
     api.container.blobs._hooks.clear()  # type: ignore[attr-defined]  # as if the upload event were lost
     api.container.blobs.write(path, [data])  # type: ignore[attr-defined]
@@ -62,7 +55,7 @@ def stored_without_event(api: RegistryClient, path: str, data: bytes) -> None:
 def test_clean_upload_becomes_active_with_hash_size_and_nodes(api: RegistryClient) -> None:
     token = api.owner_with_token()
     api.publish("alice-pub", "my-node", "1.0.0", token)
-    row = version(api, "my-node", "1.0.0")
+    row = version_row(api, "my-node", "1.0.0")
     assert (row.status, row.status_reason) == ("active", "Passed automated checks")
     assert row.archive_sha256 and len(row.archive_sha256) == 64 and row.archive_size
     assert row.comfy_node_extract_status == "success" and row.scan_findings == []
@@ -77,7 +70,7 @@ def test_malicious_upload_is_flagged_and_refused(api: RegistryClient) -> None:
     token = api.owner_with_token()
     data = api.publish("alice-pub", "evil", "1.0.0", token, upload=False)
     assert api.upload(data["signedUrl"], MALICIOUS).status_code == 200
-    row = version(api, "evil", "1.0.0")
+    row = version_row(api, "evil", "1.0.0")
     assert row.status == "flagged" and row.status_reason.startswith("Flagged by automated checks")
     assert row.scan_findings and {f["severity"] for f in row.scan_findings} & {"high", "critical"}
     r = api.get("/nodes/evil/install", query={"version": "1.0.0"})
@@ -89,16 +82,16 @@ def test_malicious_upload_is_flagged_and_refused(api: RegistryClient) -> None:
 def test_event_through_the_entry_point_is_idempotent(api: RegistryClient, scanner_app: Any) -> None:
     token = api.owner_with_token()
     api.publish("alice-pub", "my-node", "1.0.0", token, upload=False)
-    path = version(api, "my-node", "1.0.0").storage_path
+    path = version_row(api, "my-node", "1.0.0").storage_path
     stored_without_event(api, path, clean_pack("my-node", "1.0.0"))
-    assert version(api, "my-node", "1.0.0").status == "pending"
+    assert version_row(api, "my-node", "1.0.0").status == "pending"
     bucket = api.container.settings.uploads_bucket
     assert finalize(scanner_app, bucket, path) == 200
-    first = version(api, "my-node", "1.0.0")
+    first = version_row(api, "my-node", "1.0.0")
     assert first.status == "active"
     assert finalize(scanner_app, bucket, path) == 200  # the same event again
     assert finalize(scanner_app, bucket, path, event_id="evt-2") == 200  # another delivery
-    again = version(api, "my-node", "1.0.0")
+    again = version_row(api, "my-node", "1.0.0")
     assert (again.status, again.scanned_at) == ("active", first.scanned_at)
     # Objects the scanner does not own, and versions that do not exist, change nothing.
     assert finalize(scanner_app, "another-bucket", path, event_id="evt-3") == 200
@@ -109,8 +102,8 @@ def test_missing_archive_marks_the_version_deleted(api: RegistryClient, scanner_
     token = api.owner_with_token()
     api.publish("alice-pub", "my-node", "1.0.0", token, upload=False)
     bucket = api.container.settings.uploads_bucket
-    assert finalize(scanner_app, bucket, version(api, "my-node", "1.0.0").storage_path) == 200
-    row = version(api, "my-node", "1.0.0")
+    assert finalize(scanner_app, bucket, version_row(api, "my-node", "1.0.0").storage_path) == 200
+    row = version_row(api, "my-node", "1.0.0")
     assert (row.status, row.status_reason) == ("deleted", "Node zip file doesn't exist")
 
 
@@ -118,7 +111,7 @@ def test_hostile_archive_is_flagged_with_the_reason(api: RegistryClient) -> None
     token = api.owner_with_token()
     data = api.publish("alice-pub", "junk", "1.0.0", token, upload=False)
     assert api.upload(data["signedUrl"], b"this is not a zip file").status_code == 200
-    row = version(api, "junk", "1.0.0")
+    row = version_row(api, "junk", "1.0.0")
     assert row.status == "flagged" and "unreadable" in row.status_reason
 
 
@@ -127,14 +120,14 @@ def test_sweep_scans_versions_whose_event_was_lost(api: RegistryClient) -> None:
 
     token = api.owner_with_token()
     api.publish("alice-pub", "my-node", "1.0.0", token, upload=False)
-    stored_without_event(api, version(api, "my-node", "1.0.0").storage_path, clean_pack("my-node", "1.0.0"))
+    stored_without_event(api, version_row(api, "my-node", "1.0.0").storage_path, clean_pack("my-node", "1.0.0"))
     sweep = functions_framework.create_app("scanner_sweep", str(ROOT / "functions/scanner/main.py"), "http")
     assert sweep.test_client().post("/").get_json() == {"counts": {}}  # too recent to be called lost
     with api.container.sessions() as s:
         s.execute(update(NodeVersion).values(created_at=datetime.now(UTC) - timedelta(hours=2)))
         s.commit()
     assert sweep.test_client().post("/").get_json() == {"counts": {"scanned": 1}}
-    assert version(api, "my-node", "1.0.0").status == "active"
+    assert version_row(api, "my-node", "1.0.0").status == "active"
     assert sweep.test_client().post("/?all=true").get_json() == {"counts": {"scanned": 1}}  # rescan after rules
 
 
@@ -179,7 +172,7 @@ class BrokenStream:
 def test_store_failure_mid_read_is_retried_not_judged(api: RegistryClient, scanner_app: Any) -> None:
     token = api.owner_with_token()
     api.publish("alice-pub", "my-node", "1.0.0", token, upload=False)
-    path = version(api, "my-node", "1.0.0").storage_path
+    path = version_row(api, "my-node", "1.0.0").storage_path
     archive = clean_pack("my-node", "1.0.0")
     stored_without_event(api, path, archive)
     blobs = api.container.blobs
@@ -187,7 +180,7 @@ def test_store_failure_mid_read_is_retried_not_judged(api: RegistryClient, scann
     blobs.open_read = lambda p: BrokenStream(archive)  # type: ignore[method-assign,assignment,return-value]
     bucket = api.container.settings.uploads_bucket
     assert finalize(scanner_app, bucket, path, event_id="evt-broken") == 500  # Eventarc will deliver it again
-    assert version(api, "my-node", "1.0.0").status == "pending"
+    assert version_row(api, "my-node", "1.0.0").status == "pending"
     blobs.open_read = real_open  # type: ignore[method-assign]
     assert finalize(scanner_app, bucket, path, event_id="evt-broken") == 200
-    assert version(api, "my-node", "1.0.0").status == "active"
+    assert version_row(api, "my-node", "1.0.0").status == "active"

@@ -1,5 +1,5 @@
-"""The layering contracts (pyproject.toml, [tool.importlinter]) hold, and they catch a forbidden import: the check is
-run on a copy of the code with one such import added."""
+"""The layering contracts (pyproject.toml, [tool.importlinter]) catch a forbidden import: the check is run on a copy
+of the code with one such import added. (`make lint` runs it on the code itself.)"""
 
 from __future__ import annotations
 
@@ -38,12 +38,6 @@ def tree(tmp_path: Path) -> Path:
     return copy
 
 
-def test_the_code_keeps_every_contract(tree: Path) -> None:
-    result = lint(tree)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 broken" in result.stdout
-
-
 @pytest.mark.parametrize(
     ("module", "line", "contract"),
     [
@@ -53,6 +47,7 @@ def test_the_code_keeps_every_contract(tree: Path) -> None:
         ("functions/scanner/release.py", "import functions.registry.common.access", "never imports another function"),
         ("functions/registry/moderation/usecases.py", "import functions.registry.reads.usecases", "area never imports"),
         ("functions/registry/ci/usecases.py", "import functions.registry.ci.handlers", "within an area"),
+        ("shared/releases.py", "import google.cloud.storage", "vendor SDKs only inside adapters"),
     ],
 )
 def test_a_forbidden_import_breaks_the_check(tree: Path, module: str, line: str, contract: str) -> None:

@@ -55,6 +55,16 @@ def test_an_unban_leaves_what_another_ban_did(uow: Uow, released_pack: Store, bl
         moderation.ban_node(uow(), blobs, ALICE, "alice-pub", "pack", "")
 
 
+def test_a_node_ban_made_during_a_publisher_ban_outlives_its_unban(
+    uow: Uow, released_pack: Store, blobs: FakeBlobs
+) -> None:
+    store = released_pack
+    moderation.ban_publisher(uow(), blobs, ADMIN, "alice-pub", "malware")
+    moderation.ban_node(uow(), blobs, ADMIN, "alice-pub", "other", "stolen code")  # already banned, now for itself
+    moderation.unban_publisher(uow(), ADMIN, "alice-pub", "appeal")
+    assert (store.nodes["pack"].status, store.nodes["other"].status) == (NodeStatus.ACTIVE, NodeStatus.BANNED)
+
+
 def test_an_admin_member_cannot_ban_their_own_publisher(uow: Uow, blobs: FakeBlobs) -> None:
     publisher(uow, "root-pub", owner="root")
     with pytest.raises(Conflict, match="member"):

@@ -99,9 +99,10 @@ def test_the_same_publish_again_is_answered_again_until_the_archive_arrives(
 ) -> None:
     token = publisher(uow)
     first = publish(uow, blobs, settings, token, "pack")
-    buckets = dict(store.buckets)
+    path, url, buckets = first.version.storage_path, first.upload_url, dict(store.buckets)
     again = publish(uow, blobs, settings, token, "pack")
-    assert again.version.id == first.version.id and again.version.storage_path == first.version.storage_path
+    assert (again.version.id, again.version.storage_path) == (first.version.id, path)
+    assert again.upload_url != url  # a fresh signature for the same place
     assert store.event_types().count(EventType.VERSION_PUBLISHED) == 1
     assert store.buckets == buckets  # a retry spends no rate limit
     other = tokens.create(uow(), ALICE, "alice-pub", NewToken(name="other"), None).value

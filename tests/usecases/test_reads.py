@@ -12,7 +12,8 @@ from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.ports import SearchFilters
 from shared.settings import Settings
 from shared.statuses import NodeStatus, PublisherStatus, VersionStatus
-from tests.fakes import FakeBlobs, FakeIndex, FakeTally, FakeUnitOfWork, Store
+from tests.fakes import FakeBlobs, FakeTally, FakeUnitOfWork, Store
+from tests.search.support import FakeIndex
 from tests.usecases.world import publish, publisher, released
 
 Uow = Callable[[], FakeUnitOfWork]
@@ -100,10 +101,10 @@ def test_the_bulk_lookup_says_what_each_item_is(uow: Uow, catalog: Store) -> Non
 
 
 def test_search_shows_what_the_index_picked_minus_what_became_hidden(uow: Uow, catalog: Store) -> None:
-    index = FakeIndex(ids=["pack", "ghost", "other"])
-    page = reads.search_nodes(uow(), index, "p", SearchFilters(), 1, 10)
-    assert [n.id for n in page.nodes] == ["pack", "other"] and page.total == 3  # the index's count, as it lags
+    index = FakeIndex(nodes={i: {"objectID": i} for i in ("pack", "ghost", "other")})  # ghost: deleted since
+    page = reads.search_nodes(uow(), index, "", SearchFilters(), 1, 10)
+    assert [n.id for n in page.nodes] == ["other", "pack"] and page.total == 3  # the index's count, as it lags
     catalog.publishers["alice-pub"].status = PublisherStatus.BANNED
-    assert reads.search_nodes(uow(), index, "p", SearchFilters(), 1, 10).nodes == []
+    assert reads.search_nodes(uow(), index, "", SearchFilters(), 1, 10).nodes == []
     with pytest.raises(InvalidInput, match="longer than"):
         reads.search_nodes(uow(), index, "x" * 300, SearchFilters(), 1, 10)

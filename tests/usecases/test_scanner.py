@@ -75,7 +75,7 @@ def test_a_rescan_meeting_other_bytes_flags_and_withdraws(
     apply.scan_stored(uow(), blobs, LIMITS, pending, "event-1")
     blobs.uploads[pending] = make_zip({"__init__.py": "NODE_CLASS_MAPPINGS = {}\n# swapped\n"})
     result = apply.scan_stored(uow(), blobs, LIMITS, pending, "rescan-1", rescan=True)
-    assert result.status == VersionStatus.FLAGGED and result.reason == apply.CHANGED_AFTER_VERDICT
+    assert result.status == VersionStatus.FLAGGED and result.reason == release.CHANGED_AFTER_VERDICT
     assert not blobs.released and "alice-pub/pack/1.0.0/node.zip" in blobs.withdrawn
 
 
@@ -84,7 +84,7 @@ def test_another_archive_already_released_under_the_number_flags(
 ) -> None:
     blobs.released["alice-pub/pack/1.0.0/node.zip"] = b"PK an older release"
     result = apply.scan_stored(uow(), blobs, LIMITS, pending, "event-1")
-    assert (result.status, result.reason) == (VersionStatus.FLAGGED, apply.RELEASE_CONFLICT)
+    assert (result.status, result.reason) == (VersionStatus.FLAGGED, release.RELEASE_CONFLICT)
     assert blobs.released["alice-pub/pack/1.0.0/node.zip"] == b"PK an older release"
 
 

@@ -12,8 +12,9 @@ from flask import Request
 from pydantic import Field, StringConstraints, field_validator
 from werkzeug.datastructures import MultiDict
 
-from functions.registry.ci.usecases import DEFAULT_REPO, Credentials, ResultQuery, UploadArtifact
-from functions.registry.common.schemas import Body
+from functions.registry.ci.callers import Credentials
+from functions.registry.ci.usecases import DEFAULT_REPO, ResultQuery, UploadArtifact
+from functions.registry.common.schemas import Body, Label, Short
 from shared import wire
 from shared.http import params
 
@@ -21,9 +22,7 @@ from shared.http import params
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-Short = Annotated[str, StringConstraints(max_length=256)]
 Version = Annotated[str, StringConstraints(max_length=64)]
-Label = Annotated[str, StringConstraints(max_length=512)]
 Stat = Annotated[str, StringConstraints(max_length=1024)]
 Long = Annotated[str, StringConstraints(max_length=100_000)]
 UnixTime = Annotated[int, Field(strict=True, ge=-(2**62), le=2**62)]

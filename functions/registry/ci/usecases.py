@@ -4,26 +4,19 @@ The old service left all of these open; here uploads need a CI key or a service 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
+from functions.registry.ci.callers import CiCaller, Credentials, Verifiers, identify
 from functions.registry.common.access import active_user
-from shared.auth import secrets
-from shared.auth.firebase import TokenVerifier, bearer_token
-from shared.auth.google_oidc import ISSUERS
-from shared.auth.identity import Identity
 from shared.db.models import CiArtifact, CiWorkflowResult, GitCommit
 from shared.db.types import utcnow
-from shared.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.events import EventType
-from shared.ports import ServiceVerifier
 from shared.repositories.ci import CommitIn, ResultFilter
 from shared.uow import UnitOfWork
 
@@ -31,32 +24,6 @@ DEFAULT_REPO = "comfyanonymous/ComfyUI"
 PUBLIC_STORAGE = "https://storage.googleapis.com"
 MAX_ARTIFACTS = 100
 _PR_BRANCH = re.compile(r"^(\d+)/merge$")  # GitHub's ref name for a pull request's merge commit
-
-
-@dataclass(frozen=True)
-class CiCaller:
-    """Who calls: a CI key (named by its digest's prefix), a service account (its e-mail), or a signed-in user."""
-
-    kind: Literal["ci_key", "service_account", "user"]
-    name: str
-    identity: Identity | None = None
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What a CI request carries: the `X-CI-Key` header, or `Authorization` (a CI key as a bearer, a Google ID token
-    of a service account, or a person's Firebase ID token)."""
-
-    path: str
-    ci_key: str | None = None
-    authorization: str | None = None
-
-
-@dataclass(frozen=True)
-class Verifiers:
-    key_digests: Sequence[str]  # SHA-256 digests of the accepted CI keys
-    people: TokenVerifier
-    services: ServiceVerifier
 
 
 @dataclass(frozen=True)
@@ -125,61 +92,6 @@ class SummaryPage:
     size: int
 
 
-# -- who calls ------------------------------------------------------------------------------------------------
-def identify(creds: Credentials, verifiers: Verifiers) -> CiCaller:
-    """A CI key, a service-account token or a Firebase login; 401/403 otherwise."""
-    if creds.ci_key is not None:
-        return _by_key(creds.ci_key.strip(), verifiers.key_digests)
-    if not creds.authorization:
-        raise Unauthenticated(
-            f"missing credentials for path: {creds.path}; send a CI key (X-CI-Key or Authorization: Bearer) or a "
-            "Google ID token (Authorization: Bearer)",
-            code="missing_token",
-        )
-    token = bearer_token(creds.authorization, creds.path)
-    if _key_matches(token, verifiers.key_digests):
-        return CiCaller("ci_key", _key_name(token))
-    issuer = _unverified_issuer(token)
-    if not issuer:
-        raise Unauthenticated("Invalid CI key", code="invalid_ci_key")
-    if issuer in ISSUERS:
-        return CiCaller("service_account", verifiers.services.verify(creds.authorization, creds.path))
-    identity = verifiers.people.verify(token)
-    return CiCaller("user", identity.uid, identity)
-
-
-def _by_key(key: str, digests: Sequence[str]) -> CiCaller:
-    if not key:
-        raise Unauthenticated("The X-CI-Key header is empty", code="missing_token")
-    if not _key_matches(key, digests):
-        raise Unauthenticated("Invalid CI key", code="invalid_ci_key")
-    return CiCaller("ci_key", _key_name(key))
-
-
-def _key_matches(key: str, digests: Sequence[str]) -> bool:
-    # Compare with every configured digest, without stopping early.
-    found = False
-    for stored in digests:
-        found |= secrets.matches(key, stored)
-    return found
-
-
-def _key_name(key: str) -> str:
-    return secrets.digest(key)[:12]  # names the key in events without revealing it
-
-
-def _unverified_issuer(token: str) -> str:
-    """The `iss` claim of a JWT-shaped token, only to choose which verifier checks it; "" if not a JWT."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return ""
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, RecursionError, binascii.Error):
-        return ""
-    return str(claims.get("iss") or "") if isinstance(claims, dict) else ""
-
-
 def _admit(uow: UnitOfWork, caller: CiCaller) -> None:
     """A person must be an active user (the login refreshes their row); keys and service accounts pass."""
     if caller.identity is not None:
@@ -187,8 +99,9 @@ def _admit(uow: UnitOfWork, caller: CiCaller) -> None:
 
 
 # -- upload ---------------------------------------------------------------------------------------------------
-def upload(uow: UnitOfWork, caller: CiCaller, body: UploadArtifact) -> str:
+def upload(uow: UnitOfWork, verifiers: Verifiers, creds: Credentials, body: UploadArtifact) -> str:
     """Record one workflow run's result, replacing earlier ones of the same commit, workflow and OS."""
+    caller = identify(creds, verifiers)
     if caller.kind == "user":
         raise Forbidden("Only a CI key or a service account may upload CI results", code="ci_uploader_required")
     artifacts = _artifacts(body.bucket_name, body.output_files_gcs_paths)
@@ -277,7 +190,10 @@ def _artifacts(bucket: str | None, paths: str | None) -> list[CiArtifact]:
 
 
 # -- reads ----------------------------------------------------------------------------------------------------
-def list_results(uow: UnitOfWork, caller: CiCaller, q: ResultQuery, page: int, size: int) -> JobResultPage:
+def list_results(
+    uow: UnitOfWork, verifiers: Verifiers, creds: Credentials, q: ResultQuery, page: int, size: int
+) -> JobResultPage:
+    caller = identify(creds, verifiers)
     f = ResultFilter(
         repo_name=q.repo_name.lower(),
         commit_id=q.commit_id,
@@ -295,7 +211,8 @@ def list_results(uow: UnitOfWork, caller: CiCaller, q: ResultQuery, page: int, s
         return JobResultPage([JobResult(r, c, first.get(r.id)) for r, c in rows], total, size)
 
 
-def get_result(uow: UnitOfWork, caller: CiCaller, result_id: str) -> JobResult:
+def get_result(uow: UnitOfWork, verifiers: Verifiers, creds: Credentials, result_id: str) -> JobResult:
+    caller = identify(creds, verifiers)
     with uow:
         _admit(uow, caller)
         found = uow.ci.get_result(result_id)
@@ -308,9 +225,16 @@ def get_result(uow: UnitOfWork, caller: CiCaller, result_id: str) -> JobResult:
 
 
 def summaries(
-    uow: UnitOfWork, caller: CiCaller, repo_name: str | None, branch_name: str | None, page: int, size: int
+    uow: UnitOfWork,
+    verifiers: Verifiers,
+    creds: Credentials,
+    repo_name: str | None,
+    branch_name: str | None,
+    page: int,
+    size: int,
 ) -> SummaryPage:
     """One summary per commit with results, newest first; per OS, FAILED wins, then STARTED, then COMPLETED."""
+    caller = identify(creds, verifiers)
     with uow:
         _admit(uow, caller)
         commits, total = uow.ci.page_commits_with_results(
@@ -321,7 +245,8 @@ def summaries(
         return SummaryPage([CommitSummary(c, statuses.get(c.id, {})) for c in commits], total, size)
 
 
-def branches(uow: UnitOfWork, caller: CiCaller, repo_name: str) -> list[str]:
+def branches(uow: UnitOfWork, verifiers: Verifiers, creds: Credentials, repo_name: str) -> list[str]:
+    caller = identify(creds, verifiers)
     with uow:
         _admit(uow, caller)
         names = uow.ci.branches(repo_name.lower())

@@ -12,14 +12,13 @@ from flask import Request, Response
 from functions.registry.comfy_nodes import schemas, serializers, usecases
 from functions.registry.common import serializers as shared_wire
 from functions.registry.common.http import caller, service_account
-from functions.registry.common.pages import page_args
+from functions.registry.common.pages import MAX_PAGE, page_args
 from shared.bootstrap import Container
 from shared.http import body, params
 from shared.http.responses import json_response, no_content
 
 # An extraction report lists every node class of a pack with its input definitions: more than other bodies.
 MAX_REPORT_BYTES = body.MAX_ANY_BODY
-MAX_PAGE = 1_000_000
 MAX_JOB_ITEMS = 1000
 MAX_REINDEX_BATCH = 10_000
 
@@ -33,7 +32,7 @@ def create_comfy_nodes(request: Request, c: Container, node_id: str, version: st
 
 def list_comfy_nodes(request: Request, c: Container, node_id: str, version: str) -> Response:
     page, limit = page_args(request.args, c.settings.max_page_size)
-    result = usecases.list_for_version(c.uow(), node_id, version, min(page, MAX_PAGE), limit)
+    result = usecases.list_for_version(c.uow(), node_id, version, page, limit)
     return json_response(serializers.version_page(result, limit))
 
 

@@ -9,13 +9,12 @@ from pydantic import Field, StringConstraints, model_validator
 from werkzeug.datastructures import MultiDict
 
 from functions.registry.comfy_nodes.usecases import ComfyNodeChange, ComfyNodeQuery, ExtractionReport
-from functions.registry.common.schemas import Body, Short, Text
+from functions.registry.common.schemas import Body, Label, Short, Text
 from shared import wire
 
 # Bounds that fit the columns and keep one extraction report a reasonable size.
 MAX_COMFY_NODES = 2000
 Name = Annotated[str, StringConstraints(min_length=1, max_length=512)]
-Label = Annotated[str, StringConstraints(max_length=512)]
 # Input and output definitions are JSON text written by the extractor; some node classes have long ones.
 Definition = Annotated[str, StringConstraints(max_length=200_000)]
 Policy = Literal["ComfyNodePolicyActive", "ComfyNodePolicyBanned", "ComfyNodePolicyLocalOnly"]

@@ -12,7 +12,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from functions.registry.common.access import active_user, is_admin, readable_node, require_owner_or_admin
+from functions.registry.common.access import (
+    active_user,
+    find_version,
+    is_admin,
+    readable_node,
+    require_owner_or_admin,
+)
 from shared import version_numbers
 from shared.auth.identity import Identity
 from shared.db.models import ComfyNode, Node, NodeVersion
@@ -20,21 +26,10 @@ from shared.db.types import utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events import AuditAction, EventType
 from shared.repositories.ports import ComfyNodeFilter
-from shared.statuses import NodeStatus
+from shared.statuses import ComfyNodePolicy, NodeStatus
 from shared.uow import UnitOfWork
 
 SUCCESS, FAILED = "success", "failed"
-_FIELDS = (
-    "category",
-    "description",
-    "input_types",
-    "deprecated",
-    "experimental",
-    "output_is_list",
-    "return_names",
-    "return_types",
-    "function",
-)
 
 
 @dataclass(frozen=True)
@@ -80,24 +75,13 @@ class ComfyNodePage:
     total: int
 
 
-def _canonical(version: str) -> str | None:
-    try:
-        return version_numbers.normalize(version)
-    except InvalidInput:
-        return None
-
-
 def _version_not_found() -> NotFound:
     return NotFound("Node version not found", code="version_not_found")
 
 
 def _apply(row: ComfyNode, body: ComfyNodeChange) -> None:
-    for name in _FIELDS:
-        value = getattr(body, name)
-        if value is not None:
-            setattr(row, name, list(value) if name == "output_is_list" else value)
-    if body.policy is not None:
-        row.policy = body.policy
+    for name, value in body.given().items():
+        setattr(row, name, list(value) if name == "output_is_list" else value)
 
 
 def record_extraction(
@@ -107,9 +91,9 @@ def record_extraction(
 
     A version whose extraction already succeeded (or that already has node classes) refuses a second report
     with 409; a failed one may be reported again, since the backfill re-runs it."""
-    canonical = _canonical(version)
+    canonical = version_numbers.normalize_or_none(version)
     with uow:
-        row = uow.comfy_nodes.version_for_update(node_id, canonical) if canonical else None
+        row = uow.versions.find(node_id, canonical, lock=True) if canonical else None
         if row is None:
             raise _version_not_found()
         if row.comfy_node_extract_status == SUCCESS or uow.comfy_nodes.count_for_version(row.id):
@@ -120,7 +104,7 @@ def record_extraction(
         else:
             nodes = []
             for name, fields in body.nodes.items():
-                node = ComfyNode(node_version_id=row.id, name=name, output_is_list=[], policy="active")
+                node = ComfyNode(node_version_id=row.id, name=name, output_is_list=[], policy=ComfyNodePolicy.ACTIVE)
                 _apply(node, fields)
                 nodes.append(node)
             uow.comfy_nodes.add_all(nodes)
@@ -143,8 +127,7 @@ def record_extraction(
 
 def _readable_version(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion:
     node = readable_node(uow, node_id)
-    canonical = _canonical(version)
-    row = uow.versions.find(node.id, canonical) if canonical else None
+    row = find_version(uow, node.id, version)
     if row is None:
         raise _version_not_found()
     return row
@@ -196,12 +179,10 @@ def update(
         node = uow.nodes.get(node_id)
         if node is None or node.status == NodeStatus.DELETED:
             raise NotFound("Node not found", code="node_not_found")
-        if not admin:
-            require_owner_or_admin(uow, user, identity, node.publisher_id)
-            if node.status == NodeStatus.BANNED:
-                raise Forbidden("Node Banned", code="node_banned")
-        canonical = _canonical(version)
-        version_row = uow.versions.find(node.id, canonical) if canonical else None
+        require_owner_or_admin(uow, user, identity, node.publisher_id)
+        if not admin and node.status == NodeStatus.BANNED:
+            raise Forbidden("Node Banned", code="node_banned")
+        version_row = find_version(uow, node.id, version)
         if version_row is None:
             raise _version_not_found()
         row = uow.comfy_nodes.get(version_row.id, name)

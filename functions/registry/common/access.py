@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from shared import naming
+from shared import naming, version_numbers
 from shared.auth.identity import Identity
-from shared.db.models import Node, Publisher, User
+from shared.db.models import Node, NodeVersion, Publisher, User
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.statuses import NodeStatus, Permission, UserStatus
 from shared.uow import UnitOfWork
@@ -88,6 +88,12 @@ def readable_node(uow: UnitOfWork, node_id: str) -> Node:
     if node.status == NodeStatus.BANNED:
         raise Forbidden("Node Banned", code="node_banned")
     return node
+
+
+def find_version(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion | None:
+    """The node's version by its number as given (`v1.0` finds 1.0.0); None for an unknown or malformed one."""
+    canonical = version_numbers.normalize_or_none(version)
+    return uow.versions.find(node_id, canonical) if canonical else None
 
 
 def check_publisher_id(value: str) -> str:

@@ -1,26 +1,13 @@
-"""Pages of nodes, as several areas list them: the use cases' result, and the page parameters every listing takes."""
+"""The page parameters every listing takes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 from werkzeug.datastructures import MultiDict
 
-from shared.db.models import Node, NodeVersion
 from shared.errors import InvalidInput
 from shared.http import params
 
 MAX_PAGE = 1_000_000  # far past any real listing; keeps OFFSET within what the databases accept
-
-
-@dataclass(frozen=True)
-class NodePage:
-    nodes: Sequence[Node]
-    latest: dict[str, NodeVersion]
-    total: int
-    page: int
-    limit: int
 
 
 def page_number(args: MultiDict[str, str]) -> int:
@@ -30,6 +17,6 @@ def page_number(args: MultiDict[str, str]) -> int:
     return page
 
 
-def page_args(args: MultiDict[str, str], max_size: int, size_name: str = "limit") -> tuple[int, int]:
+def page_args(args: MultiDict[str, str], max_size: int) -> tuple[int, int]:
     page = page_number(args)
-    return page, params.integer(args, size_name, 10, minimum=1, maximum=max_size)
+    return page, params.integer(args, "limit", 10, minimum=1, maximum=max_size)

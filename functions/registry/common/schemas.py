@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from functions.registry.common.nodes import NodeFields
 
 Short = Annotated[str, StringConstraints(max_length=256)]
+Label = Annotated[str, StringConstraints(max_length=512)]
 Url = Annotated[str, StringConstraints(max_length=2048)]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 Tag = Annotated[str, StringConstraints(max_length=128)]

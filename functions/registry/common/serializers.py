@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.registry.common.pages import NodePage
+from functions.registry.common.nodes import NodePage
 from shared import releases, wire
 from shared.db.models import Node, NodeVersion, PersonalAccessToken, Publisher, User
 from shared.ports import BlobStore

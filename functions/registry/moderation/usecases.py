@@ -236,7 +236,7 @@ COMPATIBILITY = (
 )
 
 
-def _version_of(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion:
+def _version_of(uow: UnitOfWork, node_id: str, version: str) -> tuple[Node, NodeVersion]:
     canonical = version_numbers.normalize(version)
     node = uow.nodes.get(node_id)
     if node is None:
@@ -244,7 +244,7 @@ def _version_of(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion:
     row = uow.versions.find(node.id, canonical)
     if row is None:
         raise NotFound("Node version not found", code="version_not_found")
-    return row
+    return node, row
 
 
 def set_version_status(
@@ -255,7 +255,7 @@ def set_version_status(
     the `version.status_changed` event reaches."""
     with uow:
         admin = admin_user(uow, identity)
-        row = _version_of(uow, node_id, version)
+        node, row = _version_of(uow, node_id, version)
         reason = (body.status_reason or "").strip()
         if body.status in NEEDS_REASON and not reason:
             raise InvalidInput(
@@ -264,8 +264,7 @@ def set_version_status(
             )
         previous = row.status
         row.status, row.status_reason = body.status, reason
-        node = uow.nodes.get(row.node_id)
-        if node is not None and not releases.servable(row, node):
+        if not releases.servable(row, node):
             releases.withdraw(blobs, [(node, row)])
         for field in COMPATIBILITY:
             if (value := getattr(body, field)) is not None:

@@ -88,14 +88,14 @@ def delete_token(request: Request, c: Container, publisher_id: str, token_id: st
 # -- nodes ----------------------------------------------------------------------------------------------------
 def publisher_nodes(request: Request, c: Container, publisher_id: str) -> Response:
     """The old endpoint: a bare array."""
-    include_banned = params.boolean(request.args, "include_banned", False) or False
+    include_banned = params.flag(request.args, "include_banned")
     result = nodes.of_publisher(c.uow(), publisher_id, include_banned, 1, MAX_PUBLISHER_NODES)
     return json_response([serializers.node(n, result.latest.get(n.id), c.blobs) for n in result.nodes])
 
 
 def publisher_nodes_v2(request: Request, c: Container, publisher_id: str) -> Response:
     page, limit = page_args(request.args, c.settings.max_page_size)
-    include_banned = params.boolean(request.args, "include_banned", False) or False
+    include_banned = params.flag(request.args, "include_banned")
     result = nodes.of_publisher(c.uow(), publisher_id, include_banned, page, limit)
     return json_response(serializers.node_page(result, c.blobs, with_publisher=False))
 

@@ -19,19 +19,19 @@ from shared.http.responses import json_response
 def list_nodes(request: Request, c: Container) -> Response:
     page, limit = page_args(request.args, c.settings.max_page_size)
     result = usecases.list_nodes(c.uow(), schemas.node_query(request.args), page, limit)
-    translations = schemas.flag(request.args, "include_translations")
+    translations = params.flag(request.args, "include_translations")
     return json_response(serializers.node_page(result, c.blobs, with_publisher=True, translations=translations))
 
 
 @cached_read
 def get_node(request: Request, c: Container, node_id: str) -> Response:
-    translations = schemas.flag(request.args, "include_translations")
+    translations = params.flag(request.args, "include_translations")
     node, latest = usecases.get_node(c.uow(), node_id)
     return json_response(serializers.node(node, latest, c.blobs, translations=translations))
 
 
 def list_versions(request: Request, c: Container, node_id: str) -> Response:
-    with_reason = schemas.flag(request.args, "include_status_reason")
+    with_reason = params.flag(request.args, "include_status_reason")
     rows = usecases.list_versions(c.uow(), node_id, schemas.version_statuses(request.args))
     return json_response([serializers.version(v, c.blobs, include_reason=with_reason) for v in rows])
 
@@ -53,7 +53,7 @@ def install(request: Request, c: Container, node_id: str) -> Response:
 def list_all_versions(request: Request, c: Container) -> Response:
     page = page_number(request.args)
     size = params.integer(request.args, "pageSize", 10, minimum=1, maximum=100, clamp=False)
-    with_reason = schemas.flag(request.args, "include_status_reason")
+    with_reason = params.flag(request.args, "include_status_reason")
     wanted = schemas.version_statuses(request.args)
     result = usecases.list_all_versions(c.uow(), wanted, request.args.get("nodeId") or None, page, size)
     return json_response(answers.version_page(result, c.blobs, with_reason=with_reason))

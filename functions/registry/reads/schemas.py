@@ -40,7 +40,7 @@ def node_query(args: MultiDict[str, str]) -> NodeQuery:
             raise InvalidInput(f"Sort direction must be asc or desc, got {item!r}", code="invalid_sort")
         sort.append((name, direction == "desc"))
     return NodeQuery(
-        include_banned=params.boolean(args, "include_banned", False) or False,
+        include_banned=params.flag(args, "include_banned"),
         changed_since=params.timestamp(args, "timestamp"),
         node_ids=params.strings(args, "node_id", max_items=MAX_NODE_IDS),
         supported_os=params.strings(args, "supported_os"),
@@ -60,10 +60,6 @@ def version_statuses(args: MultiDict[str, str]) -> list[str]:
             raise InvalidInput(f"Unknown version status {raw!r}", code="invalid_status")
         out.append(short)
     return out
-
-
-def flag(args: MultiDict[str, str], name: str) -> bool:
-    return params.boolean(args, name, False) or False
 
 
 def search_page(args: MultiDict[str, str], max_size: int) -> tuple[int, int]:

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from functions.registry.common.access import readable_node
-from functions.registry.common.pages import NodePage
+from functions.registry.common.access import find_version, readable_node
+from functions.registry.common.nodes import NodePage, node_page
 from shared import version_numbers
 from shared.db.models import Node, NodeVersion
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -89,9 +89,7 @@ class VersionPage:
 def list_nodes(uow: UnitOfWork, query: NodeQuery, page: int, limit: int) -> NodePage:
     f = node_filter(query)
     with uow:
-        rows, total = uow.nodes.page(f, page, limit)
-        latest = uow.versions.latest_for_nodes([n.id for n in rows])
-        return NodePage(rows, latest, total, page, limit)
+        return node_page(uow, f, page, limit)
 
 
 def get_node(uow: UnitOfWork, node_id: str) -> tuple[Node, NodeVersion | None]:
@@ -110,18 +108,10 @@ def list_versions(uow: UnitOfWork, node_id: str, wanted: Sequence[str]) -> Seque
 def get_version(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion:
     with uow:
         node = readable_node(uow, node_id)
-        row = _find(uow, node.id, version)
+        row = find_version(uow, node.id, version)
         if row is None:
             raise NotFound("Node version not found", code="version_not_found")
         return row
-
-
-def _find(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion | None:
-    try:
-        canonical = version_numbers.normalize(version)
-    except InvalidInput:
-        return None
-    return uow.versions.find(node_id, canonical)
 
 
 def install(uow: UnitOfWork, downloads: DownloadTally, node_id: str, version: str | None) -> NodeVersion:
@@ -129,7 +119,7 @@ def install(uow: UnitOfWork, downloads: DownloadTally, node_id: str, version: st
     with uow:
         node = readable_node(uow, node_id)
         if version:
-            row = _find(uow, node.id, version)
+            row = find_version(uow, node.id, version)
             if row is None or row.status == VersionStatus.DELETED:
                 raise NotFound(f"Version {version} of node {node_id} not found", code="version_not_found")
             if row.status == VersionStatus.PENDING:
@@ -177,13 +167,7 @@ def bulk_versions(uow: UnitOfWork, wanted: Sequence[tuple[str, str]], max_items:
         raise InvalidInput("node_versions must list at least one node version", code="invalid_bulk")
     if len(wanted) > max_items:
         raise InvalidInput(f"At most {max_items} node versions per request, got {len(wanted)}", code="too_many_items")
-    canonical: dict[str, str | None] = {}
-    for _, raw in wanted:
-        if raw not in canonical:
-            try:
-                canonical[raw] = version_numbers.normalize(raw)
-            except InvalidInput:
-                canonical[raw] = None
+    canonical = {raw: version_numbers.normalize_or_none(raw) for _, raw in wanted}
     with uow:
         nodes = uow.nodes.get_many([node_id for node_id, _ in wanted])
         pairs = [(n, v) for n, raw in wanted if (v := canonical[raw]) is not None and n in nodes]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from functions.registry.common import limits
 from functions.registry.common.access import node_of, owned_publisher, publisher_or_404
-from functions.registry.common.nodes import NodeFields, apply, new_node
-from functions.registry.common.pages import NodePage
+from functions.registry.common.nodes import NodeFields, NodePage, apply, new_node, node_page
 from shared.auth.identity import Identity
 from shared.db.models import Node
 from shared.db.types import utcnow
@@ -68,7 +67,4 @@ def of_publisher(uow: UnitOfWork, publisher_id: str, include_banned: bool, page:
     """A publisher's nodes (not deleted ones), with each one's latest installable version."""
     with uow:
         publisher_or_404(uow, publisher_id)
-        f = NodeFilter(include_banned=include_banned, publisher_id=publisher_id)
-        rows, total = uow.nodes.page(f, page, limit)
-        latest = uow.versions.latest_for_nodes([n.id for n in rows])
-        return NodePage(rows, latest, total, page, limit)
+        return node_page(uow, NodeFilter(include_banned=include_banned, publisher_id=publisher_id), page, limit)
