@@ -9,12 +9,15 @@ COMFY_CLI_VERSION := 1.23.0
 # checkov (the IaC security scan in tests/deploy) pins its own dependencies, so it has its own venv too.
 CHECKOV_VENV := $(DATA_DIR)/tools/checkov
 CHECKOV_VERSION := 3.3.30
+# gcloud-tasks-emulator needs protobuf<5, which google-cloud-tasks cannot share: tests/billing runs it from its own venv.
+TASKS_EMULATOR_VENV := $(DATA_DIR)/tools/tasks-emulator
+TASKS_EMULATOR_VERSION := 0.6.2
 # One pytest worker per core (each with its own throwaway PostgreSQL), and the slowest tests named at the end.
 PYTEST_ARGS ?= -n auto --durations=20
 
-.PHONY: run test venv migrate lint typecheck unit comfy-cli checkov package clean
+.PHONY: run test venv migrate lint typecheck unit comfy-cli checkov tasks-emulator package clean
 
-$(VENV)/.installed: requirements-dev.txt functions/registry/requirements.txt
+$(VENV)/.installed: requirements-dev.txt functions/registry/requirements.txt functions/billing/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -44,6 +47,14 @@ $(CHECKOV_VENV)/.installed:
 
 checkov: $(CHECKOV_VENV)/.installed
 
+$(TASKS_EMULATOR_VENV)/.installed:
+	$(PYTHON) -m venv $(TASKS_EMULATOR_VENV)
+	$(TASKS_EMULATOR_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TASKS_EMULATOR_VENV)/bin/python -m pip install --quiet gcloud-tasks-emulator==$(TASKS_EMULATOR_VERSION)
+	touch $@
+
+tasks-emulator: $(TASKS_EMULATOR_VENV)/.installed
+
 # build/<folder>/ for each function folder: what cloudbuild.yaml deploys and terraform zips for the first apply.
 package: venv
 	$(PY) -m tools.package
@@ -56,8 +67,9 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy shared functions local tools tests bench
 
-unit: venv comfy-cli checkov
+unit: venv comfy-cli checkov tasks-emulator
 	COMFY_CLI=$(abspath $(COMFY_CLI_VENV))/bin/comfy CHECKOV=$(abspath $(CHECKOV_VENV))/bin/checkov \
+		TASKS_EMULATOR=$(abspath $(TASKS_EMULATOR_VENV))/bin/gcloud-tasks-emulator \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit

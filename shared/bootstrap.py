@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.auth.firebase import TokenVerifier
+from shared.billing.ports import PaymentGateway, TaskQueue, UsageMeter
+from shared.billing.uow import BillingUnitOfWork
 from shared.ports import BlobStore, DownloadTally, EventPublisher, SearchIndex, ServiceVerifier
 from shared.read_cache import ReadCache
 from shared.settings import Settings, get_settings
@@ -30,6 +32,11 @@ class Container:
     search: SearchIndex
     read_cache: ReadCache
     downloads: DownloadTally  # DownloadCounter in the functions
+    # The money side (billing and the gateway).
+    billing_uow: Callable[[], BillingUnitOfWork]
+    payments: PaymentGateway  # Stripe
+    usage_meter: UsageMeter  # Metronome
+    tasks: TaskQueue  # Cloud Tasks
     # The database's session factory, for what works below the use cases (the outbox sweep, the fault tests);
     # bound to nothing when the units of work are fakes.
     sessions: sessionmaker[Session] = field(default_factory=sessionmaker)
@@ -72,6 +79,8 @@ def bootstrap(settings: Settings, **ports: Any) -> Container:
         return SqlUnitOfWork(sessions, publisher, settings.events_topic, read_cache.invalidate)
 
     uow = ports.pop("uow", None) or new_uow
+    tasks = ports.pop("tasks", None) or _tasks(settings)
+    billing_uow = ports.pop("billing_uow", None) or (lambda: BillingUnitOfWork(sessions, tasks))
     container = Container(
         settings=settings,
         uow=uow,
@@ -82,6 +91,10 @@ def bootstrap(settings: Settings, **ports: Any) -> Container:
         search=ports.pop("search", None) or _search(settings, uow),
         read_cache=read_cache,
         downloads=ports.pop("downloads", None) or DownloadCounter(sessions, settings.download_flush_seconds),
+        billing_uow=billing_uow,
+        payments=ports.pop("payments", None) or _payments(settings),
+        usage_meter=ports.pop("usage_meter", None) or _usage_meter(settings),
+        tasks=tasks,
         sessions=sessions,
     )
     if ports:  # whatever no field above took
@@ -163,6 +176,36 @@ def _search(s: Settings, uow: Callable[[], UnitOfWork]) -> SearchIndex:
     from shared.adapters.database_search import DatabaseSearchIndex
 
     return DatabaseSearchIndex(uow)
+
+
+def _payments(s: Settings) -> PaymentGateway:
+    if s.stripe_configured:
+        from shared.adapters.stripe_payments import StripePayments
+
+        return StripePayments.from_settings(s)
+    from shared.adapters.unconfigured import PaymentsNotConfigured
+
+    return PaymentsNotConfigured()
+
+
+def _usage_meter(s: Settings) -> UsageMeter:
+    if s.metronome_configured:
+        from shared.adapters.metronome_usage import MetronomeUsage
+
+        return MetronomeUsage.from_settings(s)
+    from shared.adapters.unconfigured import NoUsageMeter
+
+    return NoUsageMeter()
+
+
+def _tasks(s: Settings) -> TaskQueue:
+    if s.tasks_backend == "cloudtasks":
+        from shared.adapters.cloud_tasks import CloudTasksQueue
+
+        return CloudTasksQueue.from_settings(s)
+    from shared.adapters.inprocess_tasks import InProcessTaskQueue
+
+    return InProcessTaskQueue()
 
 
 _lock = threading.Lock()

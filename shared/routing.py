@@ -21,6 +21,23 @@ REGISTRY = "functions/registry"
 # load balancer (rendered as route rules) and the local server alike: the moderation paths under /publishers/ come
 # before publishing's /publishers/**. tests/unit/test_routing.py checks every route of an area reaches its function.
 HTTP_FUNCTIONS: tuple[HttpFunction, ...] = (
+    # The money side: customers, keys, credit, webhooks. Before the registry's `/admin/**`.
+    HttpFunction(
+        "billing",
+        "functions/billing",
+        "billing",
+        (
+            "/customers",
+            "/customers/**",
+            "/admin/customers/**",
+            "/admin/verify-api-key",
+            "/admin/generate-token",
+            "/admin/sync-api-key-deletion",
+            "/webhook/**",
+            "/features",
+            "/billing/**",
+        ),
+    ),
     HttpFunction(
         "registry-moderation",
         REGISTRY,
@@ -80,8 +97,9 @@ _RULES = [(_regex(t), fn.name) for fn in HTTP_FUNCTIONS for t in fn.paths]
 
 # What starts a deployed function: `http` is public behind the load balancer; `scheduler` is a private HTTP
 # endpoint that Cloud Scheduler calls; `storage` is the uploads bucket's object.finalized CloudEvent; `pubsub` is
-# a push subscription on registry-events. terraform/functions.tf and cloudbuild.yaml deploy each kind.
-Trigger = Literal["http", "scheduler", "storage", "pubsub"]
+# a push subscription on registry-events; `tasks` is a private HTTP endpoint that a Cloud Tasks queue calls.
+# terraform/functions.tf and cloudbuild.yaml deploy each kind.
+Trigger = Literal["http", "scheduler", "storage", "pubsub", "tasks"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,9 @@ BACKGROUND_FUNCTIONS: tuple[Function, ...] = (
     Function("scanner-release", "functions/scanner", "scanner_release", "pubsub"),
     Function("indexer", "functions/indexer", "indexer", "pubsub"),
     Function("indexer-reindex", "functions/indexer", "indexer_reindex", "scheduler"),
+    Function("billing-reconcile", "functions/billing", "billing_reconcile", "scheduler"),
+    Function("billing-holds-sweep", "functions/billing", "billing_holds_sweep", "scheduler"),
+    Function("billing-usage-export", "functions/billing", "billing_usage_export", "tasks"),
 )
 
 

@@ -111,6 +111,57 @@ class Settings(BaseSettings):
     # A reindex asked for by an event (POST /nodes/reindex) runs inside the Pub/Sub handler, whose timeout is shorter.
     search_requested_reindex_budget_seconds: float = Field(60, alias="SEARCH_REQUESTED_REINDEX_BUDGET_SECONDS", gt=0)
 
+    # -- billing ---------------------------------------------------------------------------------------------------
+    # Stripe: the secret key (unset: credit purchases answer 503 and `python -m local grant` credits by hand), the
+    # webhook signing secret and how old a signed event may be, and where the SDK sends its requests (tests: a local
+    # server).
+    stripe_secret_key: str | None = Field(None, alias="STRIPE_SECRET_KEY")
+    stripe_webhook_secret: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
+    stripe_webhook_tolerance_seconds: int = Field(300, alias="STRIPE_WEBHOOK_TOLERANCE_SECONDS", ge=1, le=3600)
+    stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
+    # Where Checkout and the billing portal send the customer back to.
+    checkout_success_url: str = Field("https://platform.comfy.org/payment/success", alias="CHECKOUT_SUCCESS_URL")
+    checkout_cancel_url: str = Field("https://platform.comfy.org/payment/failed", alias="CHECKOUT_CANCEL_URL")
+    billing_portal_return_url: str = Field(
+        "https://platform.comfy.org/profile/billing", alias="BILLING_PORTAL_RETURN_URL"
+    )
+    # One credit purchase: at least and at most this many micro-USD (whole cents).
+    credit_min_micros: int = Field(5_000_000, alias="CREDIT_MIN_MICROS", ge=10_000)
+    credit_max_micros: int = Field(1_000_000_000, alias="CREDIT_MAX_MICROS", ge=10_000)
+    # Subscription tiers to Stripe price ids, as JSON: {"STANDARD": "price_...", "PRO": "price_..."}.
+    subscription_prices: dict[str, str] = Field(default_factory=dict, alias="SUBSCRIPTION_PRICES")
+    subscription_default_tier: str = Field("STANDARD", alias="SUBSCRIPTION_DEFAULT_TIER")
+    # Metronome: unset token, nothing is exported and the ledger alone meters.
+    metronome_api_token: str | None = Field(None, alias="METRONOME_API_TOKEN")
+    metronome_base_url: str | None = Field(None, alias="METRONOME_BASE_URL")
+    metronome_webhook_secret: str | None = Field(None, alias="METRONOME_WEBHOOK_SECRET")
+    metronome_event_type: str = Field("comfy_api_credit_usage", alias="METRONOME_EVENT_TYPE", min_length=1)
+    metronome_dashboard_url: str | None = Field(None, alias="METRONOME_DASHBOARD_URL")
+    # SHA-256 hex of the secret that `X-Comfy-Admin-Secret` carries (unset: those endpoints answer 401).
+    admin_secret_digest: str | None = Field(None, alias="ADMIN_SECRET_DIGEST", pattern=r"^[0-9a-fA-F]{64}$")
+    admin_token_ttl_seconds: int = Field(3600, alias="ADMIN_TOKEN_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
+    api_key_default_ttl_days: int | None = Field(None, alias="API_KEY_DEFAULT_TTL_DAYS", ge=1)
+    # Holds older than this are released by billing-holds-sweep (a call that never settled).
+    hold_max_age_minutes: int = Field(60, alias="HOLD_MAX_AGE_MINUTES", ge=1)
+    # Tasks (the usage export): in-process locally, Cloud Tasks in the cloud. USAGE_EXPORT_URL is the
+    # billing-usage-export function's URL; tasks carry an OIDC token for TASKS_SERVICE_ACCOUNT.
+    tasks_backend: Literal["inprocess", "cloudtasks"] = Field("inprocess", alias="TASKS_BACKEND")
+    tasks_location: str = Field("us-central1", alias="TASKS_LOCATION")
+    usage_export_queue: str = Field("billing-usage-export", alias="USAGE_EXPORT_QUEUE")
+    usage_export_url: str | None = Field(None, alias="USAGE_EXPORT_URL")
+    tasks_service_account: str | None = Field(None, alias="TASKS_SERVICE_ACCOUNT")
+    cloud_tasks_emulator_host: str | None = Field(None, alias="CLOUD_TASKS_EMULATOR_HOST")
+    # Reconciliation: how far back each daily run looks.
+    reconcile_window_hours: int = Field(48, alias="RECONCILE_WINDOW_HOURS", ge=1, le=24 * 90)
+    # POST /customers/storage: where a partner call's inputs are uploaded, how big and of what types.
+    customer_storage_max_bytes: int = Field(100 * 1024 * 1024, alias="CUSTOMER_STORAGE_MAX_BYTES", ge=1)
+    customer_storage_ttl_seconds: int = Field(900, alias="CUSTOMER_STORAGE_TTL_SECONDS", ge=60, le=24 * 3600)
+    customer_storage_content_types: str = Field(
+        "image/png,image/jpeg,image/webp,image/gif,video/mp4,video/webm,audio/mpeg,audio/wav,audio/mp4,"
+        "application/octet-stream,model/gltf-binary",
+        alias="CUSTOMER_STORAGE_CONTENT_TYPES",
+    )
+
     @model_validator(mode="after")
     def _emulators_only_where_safe(self) -> Settings:
         # The auth emulator makes firebase-admin accept unsigned tokens: never outside local and test.
@@ -128,6 +179,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'registry.sqlite3').resolve()}"
+
+    @property
+    def stripe_configured(self) -> bool:
+        return bool(self.stripe_secret_key)
+
+    @property
+    def metronome_configured(self) -> bool:
+        return bool(self.metronome_api_token)
+
+    @property
+    def customer_storage_type_list(self) -> list[str]:
+        return [t.strip().lower() for t in self.customer_storage_content_types.split(",") if t.strip()]
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.adapters.database_search import DatabaseSearchIndex
+from shared.billing.uow import BillingUnitOfWork
 from shared.bootstrap import Container, get_container, set_container
 from shared.db import grants
 from shared.db.engine import session_factory
@@ -75,8 +76,11 @@ def as_role(c: Container, sessions: sessionmaker[Session]) -> Container:
     def new_uow() -> UnitOfWork:
         return SqlUnitOfWork(sessions, c.publisher, c.settings.events_topic, c.read_cache.invalidate)
 
+    def new_billing_uow() -> BillingUnitOfWork:
+        return BillingUnitOfWork(sessions, c.tasks)
+
     search = DatabaseSearchIndex(new_uow) if isinstance(c.search, DatabaseSearchIndex) else c.search
-    return replace(c, sessions=sessions, uow=new_uow, search=search)
+    return replace(c, sessions=sessions, uow=new_uow, search=search, billing_uow=new_billing_uow)
 
 
 class Binding:

@@ -8,8 +8,8 @@ import importlib
 from dataclasses import replace
 from functools import cache
 
-from functions.registry.common.guard import guarded
 from shared.bootstrap import get_container
+from shared.http.guard import guarded
 from shared.http.router import Route, Router
 
 # area -> the function that serves it (shared/routing.py names the same functions and their paths).

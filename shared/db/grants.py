@@ -9,6 +9,7 @@ and the triggers they fire need, nothing more.
 - publishing, community, moderation, ci, comfy_nodes: one per registry area.
 - scanner: the scanner, its sweep and its releases. indexer: the indexer and its reindex.
 - outbox: the outbox sweep. Reads and marks the events left unsent, nothing else.
+- billing: billing's HTTP function and jobs. Append-only on the ledger (SELECT and INSERT on entries and postings).
 
 No profile may TRUNCATE, ALTER or DROP. Only `publishing` reads token digests. tests/deploy/test_grants.py runs each
 function as its own role on PostgreSQL: every mutating route of the authorization matrix as the area's role, the
@@ -102,6 +103,21 @@ PROFILES: Mapping[str, Mapping[str, str]] = {
         "catalog_epoch": READ_WRITE,  # after sending to a separate index, so cached searches are dropped
     },
     "outbox": {"outbox_events": "SELECT, UPDATE"},
+    # The money side: billing and its jobs (the gateway will share it). The ledger is append-only here, not only by
+    # convention: entries and postings may be read and inserted, never updated or deleted. Balances and holds move
+    # by UPDATE; nothing of the money side is ever deleted.
+    "billing": {
+        "customers": READ_WRITE,
+        "customer_api_keys": READ_WRITE,
+        "ledger_accounts": READ_WRITE,
+        "ledger_entries": "SELECT, INSERT",
+        "ledger_postings": "SELECT, INSERT",
+        "credit_holds": READ_WRITE,
+        "customer_events": "SELECT, INSERT",
+        "usage_exports": READ_WRITE,
+        "applied_events": "SELECT, INSERT",
+        "users": "SELECT",  # `users.is_admin`: the registry's admins are billing's too
+    },
 }
 
 

@@ -292,3 +292,7 @@ class CatalogEpoch(Base):
     __tablename__ = "catalog_epoch"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# The billing tables share this metadata (Alembic and create_all see them through this import).
+from shared.db import billing_models as _billing_models  # noqa: E402,F401

@@ -11,6 +11,7 @@ import yaml
 from flask import Request, Response
 
 from shared.bootstrap import Container
+from shared.openapi import merge
 from shared.http.responses import json_response
 from shared.http.router import Route
 
@@ -22,24 +23,6 @@ def _load(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as fh:
         data: dict[str, Any] = yaml.safe_load(fh) or {}
     return data
-
-
-def merge(core: dict[str, Any], fragment: dict[str, Any], name: str) -> None:
-    """Add a fragment's paths and components; a name defined twice is an error, not a silent override."""
-    for path, item in (fragment.get("paths") or {}).items():
-        target = core.setdefault("paths", {}).setdefault(path, {})
-        for key, value in item.items():
-            if key in target:
-                raise ValueError(f"{name}: {key.upper()} {path} is already defined")
-            target[key] = value
-    for section, entries in (fragment.get("components") or {}).items():
-        target = core.setdefault("components", {}).setdefault(section, {})
-        for key, value in entries.items():
-            if key in target:
-                raise ValueError(f"{name}: components.{section}.{key} is already defined")
-            target[key] = value
-    for tag in fragment.get("tags") or []:
-        core.setdefault("tags", []).append(tag)
 
 
 @lru_cache(maxsize=1)

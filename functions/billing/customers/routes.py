@@ -1,0 +1,7 @@
+"""customers routes."""
+
+from __future__ import annotations
+
+from shared.http.router import Route
+
+ROUTES: list[Route] = []

@@ -1,0 +1,84 @@
+"""The money side's unit of work: customers, keys, the ledger, the trail and the usage export, committed together.
+Charges captured in the transaction are handed to the task queue after commit (each as its own usage-export task);
+one whose enqueue fails stays `queued` and the holds sweep queues it again."""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.billing.ports import TaskQueue
+from shared.db.transient import is_transient
+from shared.errors import Conflict, DatabaseUnavailable
+from shared.ledger.book import Ledger
+from shared.repositories.billing import ApiKeys, CustomerEvents, Customers, UsageExports
+from shared.repositories.events import AppliedEvents
+
+log = logging.getLogger(__name__)
+
+USAGE_EXPORT = "usage-export"
+
+
+def enqueue_export(tasks: TaskQueue, entry_id: str) -> None:
+    tasks.enqueue(USAGE_EXPORT, {"entry_id": entry_id}, key=f"usage-{entry_id}")
+
+
+class BillingUnitOfWork:
+    session: Session
+    customers: Customers
+    api_keys: ApiKeys
+    ledger: Ledger
+    trail: CustomerEvents
+    exports: UsageExports
+    applied_events: AppliedEvents
+
+    def __init__(self, sessions: sessionmaker[Session], tasks: TaskQueue) -> None:
+        self._sessions = sessions
+        self._tasks = tasks
+
+    def __enter__(self) -> BillingUnitOfWork:
+        self.session = self._sessions()
+        self.customers = Customers(self.session)
+        self.api_keys = ApiKeys(self.session)
+        self.ledger = Ledger(self.session)
+        self.trail = CustomerEvents(self.session)
+        self.exports = UsageExports(self.session)
+        self.applied_events = AppliedEvents(self.session)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if exc is not None:
+                self.session.rollback()
+        finally:
+            self.session.close()
+        if exc is not None and is_transient(exc):
+            raise DatabaseUnavailable() from exc
+        if isinstance(exc, IntegrityError):
+            raise Conflict("The change conflicts with existing data.", code="conflict") from exc
+
+    def record(self, customer_id: str, type_: str, **details: Any) -> None:
+        """Add to the customer's trail, in this transaction."""
+        self.trail.add(customer_id, type_, details)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise Conflict("The change conflicts with existing data.", code="conflict") from exc
+        exports, self.ledger.exports = self.ledger.exports, []
+        for entry_id in exports:
+            try:
+                enqueue_export(self._tasks, entry_id)
+            except Exception:
+                log.exception("could not queue the usage export of %s; the sweep will", entry_id)
