@@ -154,6 +154,7 @@ class Settings(BaseSettings):
     # Reconciliation: how far back each daily run looks.
     reconcile_window_hours: int = Field(48, alias="RECONCILE_WINDOW_HOURS", ge=1, le=24 * 90)
     # POST /customers/storage: where a partner call's inputs are uploaded, how big and of what types.
+    customer_storage_bucket: str = Field("comfy-customer-storage", alias="CUSTOMER_STORAGE_BUCKET", min_length=1)
     customer_storage_max_bytes: int = Field(100 * 1024 * 1024, alias="CUSTOMER_STORAGE_MAX_BYTES", ge=1)
     customer_storage_ttl_seconds: int = Field(900, alias="CUSTOMER_STORAGE_TTL_SECONDS", ge=60, le=24 * 3600)
     customer_storage_content_types: str = Field(
