@@ -1,4 +1,6 @@
-"""`python -m local serve` runs the stack; `python -m local token ...` prints a local login token."""
+"""`python -m local serve` runs the stack; `python -m local token ...` prints a local login token; `python -m local
+grant --customer UID --usd 10` credits a customer through the ledger (as a promotion), so the gateway can be tried
+without Stripe."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import argparse
 import logging
 import os
 import sys
+from decimal import Decimal
 
 # firebase-admin reads the emulator switch from the process environment; Settings checks it is safe.
 os.environ.setdefault("APP_ENV", "local")
@@ -21,6 +24,11 @@ def main(argv: list[str]) -> int:
     tok.add_argument("--email", default="local-user@example.com")
     tok.add_argument("--name", default="Local User")
     tok.add_argument("--admin", action="store_true")
+    grant = sub.add_parser("grant", help="credit a customer through the ledger, as a promotion")
+    grant.add_argument("--customer", required=True, help="the customer's id (their Firebase uid)")
+    grant.add_argument("--usd", required=True, type=Decimal, help="how much, in USD (whole micro-USD)")
+    grant.add_argument("--reason", default="local grant")
+    grant.add_argument("--key", help="an idempotency key: the same key credits once (default: a new one)")
     args = parser.parse_args(argv)
 
     from shared.settings import get_settings
@@ -41,6 +49,9 @@ def main(argv: list[str]) -> int:
         )
         return 0
 
+    if args.command == "grant":
+        return _grant(args)
+
     from local.server import serve
     from local.stack import LocalStack
 
@@ -49,6 +60,26 @@ def main(argv: list[str]) -> int:
     stack.start_timers()
     print(f"registry listening on {settings.base_url} (data in {settings.data_dir.resolve()})", flush=True)
     serve(settings.host, settings.port, stack)
+    return 0
+
+
+def _grant(args: argparse.Namespace) -> int:
+    import uuid
+
+    from functions.billing.customers.usecases import grant_promotion
+    from shared.bootstrap import bootstrap
+    from shared.db import migrate
+    from shared.settings import get_settings
+
+    micros = args.usd * 1_000_000
+    if micros <= 0 or micros != micros.to_integral_value():
+        print("--usd must be positive, in whole micro-USD", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    migrate.upgrade(settings.resolved_database_url)
+    key = args.key or f"grant:{uuid.uuid4()}"
+    after = grant_promotion(bootstrap(settings).billing_uow(), args.customer, int(micros), key, args.reason)
+    print(f"{args.customer}: {Decimal(after.available).scaleb(-6):f} USD available ({after.held} micro-USD held)")
     return 0
 
 

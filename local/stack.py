@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,10 @@ import functions_framework
 from local.events import deliver_finalized, deliver_to_releases
 from shared import outbox, routing
 from shared.adapters.inprocess_publisher import InProcessPublisher, Message
+from shared.adapters.inprocess_tasks import InProcessTaskQueue
 from shared.adapters.local_blobs import PREFIX as BLOB_PREFIX
 from shared.adapters.local_blobs import LocalBlobStore
+from shared.billing.uow import USAGE_EXPORT
 from shared.bootstrap import bootstrap, set_container
 from shared.db import migrate
 from shared.settings import Settings
@@ -45,9 +47,15 @@ class LocalStack:
             "scan-sweep": self._scan_sweep,
             "search-sync": self._search_sync,
             "search-reindex": self._search_reindex,
+            "holds-sweep": self._holds_sweep,
+            "reconcile": self._reconcile,
         }
         # Run when asked (POST /_local/jobs/<name>), not every timer tick.
-        self.on_demand = {"search-reindex"}
+        self.on_demand = {"search-reindex", "reconcile"}
+        tasks = self.container.tasks
+        if isinstance(tasks, InProcessTaskQueue):
+            # Each captured charge's usage export runs in-process, as Cloud Tasks runs billing-usage-export.
+            tasks.subscribe(USAGE_EXPORT, self._usage_export)
         publisher = self.container.publisher
         if isinstance(publisher, InProcessPublisher):
             # Registry events reach the indexer in-process, as Pub/Sub delivers them to it in the cloud.
@@ -97,6 +105,21 @@ class LocalStack:
 
         c = self.container
         return reindex.reindex(c.uow, c.search, batch=c.settings.search_reindex_batch, resume=True)
+
+    def _usage_export(self, payload: Mapping[str, Any]) -> None:
+        from functions.billing.jobs import export
+
+        export.run_task(self.container, payload)
+
+    def _holds_sweep(self) -> Any:
+        import importlib
+
+        return importlib.import_module("functions.billing.jobs.holds").sweep(self.container)
+
+    def _reconcile(self) -> Any:
+        from functions.billing.jobs import reconcile
+
+        return reconcile.run(self.container)
 
     def _run_job(self, name: str, start_response: Callable[..., Any]) -> Iterable[bytes]:
         job = self.jobs.get(name)

@@ -37,6 +37,7 @@ class Container:
     payments: PaymentGateway  # Stripe
     usage_meter: UsageMeter  # Metronome
     tasks: TaskQueue  # Cloud Tasks
+    customer_storage: BlobStore  # inputs of partner calls (POST /customers/storage), a bucket of its own
     # The database's session factory, for what works below the use cases (the outbox sweep, the fault tests);
     # bound to nothing when the units of work are fakes.
     sessions: sessionmaker[Session] = field(default_factory=sessionmaker)
@@ -95,6 +96,7 @@ def bootstrap(settings: Settings, **ports: Any) -> Container:
         payments=ports.pop("payments", None) or _payments(settings),
         usage_meter=ports.pop("usage_meter", None) or _usage_meter(settings),
         tasks=tasks,
+        customer_storage=ports.pop("customer_storage", None) or _customer_storage(settings),
         sessions=sessions,
     )
     if ports:  # whatever no field above took
@@ -136,6 +138,37 @@ def _blobs(s: Settings) -> BlobStore:
         releases_bucket=s.releases_bucket,
         ttl_seconds=s.signed_url_ttl_seconds,
         download_ttl_seconds=s.archive_download_ttl_seconds,
+    )
+
+
+def _customer_storage(s: Settings) -> BlobStore:
+    """The customer-storage bucket behind the same BlobStore port: its uploads start no scan, and nothing in it is
+    ever released (its lifecycle rule deletes objects after a day)."""
+    ttl = s.customer_storage_ttl_seconds
+    if s.blob_backend == "gcs":
+        from shared.adapters.gcs_blobs import GcsBlobStore
+
+        bucket = s.customer_storage_bucket
+        return GcsBlobStore(
+            bucket,
+            releases_bucket=bucket,
+            project=s.gcp_project,
+            ttl_seconds=ttl,
+            download_ttl_seconds=ttl,
+            endpoint=s.gcs_endpoint,
+        )
+    from shared.adapters.local_blobs import LocalBlobStore, persistent_key
+
+    key = s.local_signing_key.encode() if s.local_signing_key else persistent_key(s.data_dir / "signing.key")
+    bucket = s.customer_storage_bucket
+    return LocalBlobStore(
+        s.data_dir / "blobs",
+        s.base_url,
+        key,
+        incoming_bucket=bucket,
+        releases_bucket=bucket,
+        ttl_seconds=ttl,
+        download_ttl_seconds=ttl,
     )
 
 

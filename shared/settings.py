@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     metronome_webhook_secret: str | None = Field(None, alias="METRONOME_WEBHOOK_SECRET")
     metronome_event_type: str = Field("comfy_api_credit_usage", alias="METRONOME_EVENT_TYPE", min_length=1)
     metronome_dashboard_url: str | None = Field(None, alias="METRONOME_DASHBOARD_URL")
+    # The billable metric (a SUM of `amount_micros` over METRONOME_EVENT_TYPE events) whose totals reconciliation
+    # compares with the ledger; unset, the Metronome half of the reconciliation is skipped and says so.
+    metronome_billable_metric_id: str | None = Field(None, alias="METRONOME_BILLABLE_METRIC_ID")
     # SHA-256 hex of the secret that `X-Comfy-Admin-Secret` carries (unset: those endpoints answer 401).
     admin_secret_digest: str | None = Field(None, alias="ADMIN_SECRET_DIGEST", pattern=r"^[0-9a-fA-F]{64}$")
     admin_token_ttl_seconds: int = Field(3600, alias="ADMIN_TOKEN_TTL_SECONDS", ge=60, le=7 * 24 * 3600)
@@ -153,6 +156,8 @@ class Settings(BaseSettings):
     cloud_tasks_emulator_host: str | None = Field(None, alias="CLOUD_TASKS_EMULATOR_HOST")
     # Reconciliation: how far back each daily run looks.
     reconcile_window_hours: int = Field(48, alias="RECONCILE_WINDOW_HOURS", ge=1, le=24 * 90)
+    # GET /features: what ComfyUI multiplies USD by to show "credits".
+    partner_node_conversion_rate: float = Field(211, alias="PARTNER_NODE_CONVERSION_RATE", gt=0)
     # POST /customers/storage: where a partner call's inputs are uploaded, how big and of what types.
     customer_storage_bucket: str = Field("comfy-customer-storage", alias="CUSTOMER_STORAGE_BUCKET", min_length=1)
     customer_storage_max_bytes: int = Field(100 * 1024 * 1024, alias="CUSTOMER_STORAGE_MAX_BYTES", ge=1)

@@ -7,18 +7,24 @@ locals {
   # `python -m tools.render`); a function there without settings here (or the reverse) fails the plan.
   #   jobs         scheduler functions: Cloud Scheduler job name => its cron (UTC) and the query string it sends
   #   database     none, or a profile of shared/db/grants.py (reads, publishing, community, moderation, ci,
-  #                comfy_nodes, scanner, indexer, outbox): logs in to Cloud SQL as its own IAM database user
+  #                comfy_nodes, scanner, indexer, outbox, billing): logs in to Cloud SQL as its own IAM database user
   #                (DATABASE_URL from its secret) with that profile's table rights, applied by tools/migrate.py
   #   events       publishes to registry-events
   #   uploads      none | read | write (signs upload and download URLs) on the quarantine bucket (uploads)
   #   releases     none | withdraw (deletes a released archive) | write (creates releases too: the scanner only)
   #   search       none | query | write: gets SEARCH_BACKEND and, with the algolia backend, the ALGOLIA_* settings and
   #                the search-only (query) or admin (write) API key's secret as ALGOLIA_API_KEY
+  #   enqueues     tasks functions (local.task_queues, tasks.tf) whose Cloud Tasks queue this function adds tasks
+  #                to: it gets TASKS_* and the queue's settings, enqueuer on the queue and acts as tasks-invoker
+  #   storage      none | write (signs upload and download URLs) on the customer-storage bucket (storage.tf)
   #   env          environment variables of this function only, over local.common_env
   #   secrets      environment variable => Secret Manager secret id, filled by the operator
-  # What most functions leave as it is (function_settings sets what a function may touch itself, never by default).
+  # What most functions leave as it is (function_settings sets what a function may touch itself, never by default:
+  # the defaults below grant nothing).
   function_defaults = {
     jobs          = {}
+    enqueues      = []
+    storage       = "none"
     env           = {}
     secrets       = {}
     cpu           = "1"
@@ -166,13 +172,83 @@ locals {
       timeout       = 540 # SEARCH_REINDEX_BUDGET_SECONDS (480) stops a run first and leaves its cursor
       max_instances = 1
     }
+    # The money side: customers, API keys, credit (Stripe Checkout and the billing portal), the Stripe and Metronome
+    # webhooks, balances and usage. Each captured charge's usage record goes to Metronome through the
+    # billing-usage-export queue; partner-call inputs are uploaded to the customer-storage bucket by signed URL.
+    billing = {
+      database = "billing"
+      events   = false
+      uploads  = "none"
+      releases = "none"
+      search   = "none"
+      enqueues = ["billing-usage-export"]
+      storage  = "write"
+      env      = { CUSTOMER_STORAGE_BUCKET = google_storage_bucket.customer_storage.name }
+      secrets = {
+        STRIPE_SECRET_KEY        = "stripe-secret-key"
+        STRIPE_WEBHOOK_SECRET    = "stripe-webhook-secret"
+        METRONOME_API_TOKEN      = "metronome-api-token"
+        METRONOME_WEBHOOK_SECRET = "metronome-webhook-secret"
+        ADMIN_SECRET_DIGEST      = "admin-secret-digest"
+      }
+      memory        = "512Mi"
+      concurrency   = 8
+      timeout       = 60
+      max_instances = var.max_instances
+    }
+    # The ledger against Stripe's paid sessions and invoices and Metronome's usage totals over RECONCILE_WINDOW_HOURS:
+    # credits a payment whose webhook never came (once), reports every other drift.
+    billing-reconcile = {
+      jobs          = { billing-reconcile = { schedule = "17 3 * * *", query = "" } }
+      database      = "billing"
+      events        = false
+      uploads       = "none"
+      releases      = "none"
+      search        = "none"
+      secrets       = { STRIPE_SECRET_KEY = "stripe-secret-key", METRONOME_API_TOKEN = "metronome-api-token" }
+      memory        = "1Gi"
+      concurrency   = 1
+      timeout       = 900
+      max_instances = 1 # one run at a time (a retried job must not race the run it retries)
+    }
+    # Releases holds older than HOLD_MAX_AGE_MINUTES and queues again the usage exports left unsent.
+    billing-holds-sweep = {
+      jobs          = { billing-holds-sweep = { schedule = "*/5 * * * *", query = "" } }
+      database      = "billing"
+      events        = false
+      uploads       = "none"
+      releases      = "none"
+      search        = "none"
+      enqueues      = ["billing-usage-export"]
+      memory        = "512Mi"
+      concurrency   = 1
+      timeout       = 240 # shorter than the schedule: runs never overlap
+      max_instances = 1
+    }
+    # One usage record to Metronome per task (transaction_id: the ledger entry id, so a retry is counted once); a
+    # failure answers 5xx and the queue retries it (local.task_queues).
+    billing-usage-export = {
+      database      = "billing"
+      events        = false
+      uploads       = "none"
+      releases      = "none"
+      search        = "none"
+      secrets       = { METRONOME_API_TOKEN = "metronome-api-token" }
+      memory        = "512Mi"
+      concurrency   = 8
+      timeout       = 60
+      max_instances = 5 # with the queue's max_concurrent_dispatches, bounds the calls Metronome sees at once
+    }
   }
   # shared/routing.py's table (source folder, entry point, trigger) with the settings above.
   functions = { for name, fn in var.deployed : name => merge(local.function_defaults, fn, local.function_settings[name]) }
 
-  folders           = toset([for f in local.functions : f.source])
-  public_functions  = { for k, f in local.functions : k => f if f.trigger == "http" }
-  private_functions = { for k, f in local.functions : k => f if f.trigger != "http" }
+  folders          = toset([for f in local.functions : f.source])
+  public_functions = { for k, f in local.functions : k => f if f.trigger == "http" }
+  # Private functions that fn-invoker calls (Cloud Scheduler, Eventarc, Pub/Sub push). The tasks functions are
+  # called by tasks-invoker alone (local.task_functions, tasks.tf): the functions that enqueue act as that account,
+  # and must not thereby reach the jobs and event handlers.
+  invoked_functions = { for k, f in local.functions : k => f if contains(["scheduler", "storage", "pubsub"], f.trigger) }
   # The registry's scheduled endpoints run on the public function that serves their path (shared/routing.py), which
   # checks the caller's Google ID token itself (fn-invoker is in SERVICE_ACCOUNTS; the audience is SERVICE_AUDIENCE).
   # Methods and paths as the handlers route; tests/deploy checks each job names the function its path reaches.
@@ -198,7 +274,7 @@ locals {
   pubsub_functions   = { for k, f in local.functions : k => f if f.trigger == "pubsub" }
   database_functions = { for k, f in local.functions : k => f if f.database != "none" }
   event_publishers   = { for k, f in local.functions : k => f if f.events }
-  url_signers        = { for k, f in local.functions : k => f if f.uploads == "write" }
+  url_signers        = { for k, f in local.functions : k => f if f.uploads == "write" || f.storage == "write" }
 
   # objectCreator cannot overwrite, and the quarantine's retention policy refuses a replacement from anyone.
   uploads_roles = {
@@ -220,6 +296,15 @@ locals {
   releases_grants = merge([
     for k, f in local.functions : { for role in local.releases_roles[f.releases] : "${k} ${role}" => { function = k, role = role } }
   ]...)
+  # Partner-call inputs: billing signs a PUT for each upload and a GET for the partner, and finds an upload already
+  # stored by its hash; objectCreator cannot overwrite one.
+  storage_roles = {
+    none  = []
+    write = ["roles/storage.objectCreator", "roles/storage.objectViewer"]
+  }
+  storage_grants = merge([
+    for k, f in local.functions : { for role in local.storage_roles[f.storage] : "${k} ${role}" => { function = k, role = role } }
+  ]...)
 
   # With the database backend no function gets an Algolia setting or secret: there is nothing of Algolia to fill.
   algolia = var.search_backend == "algolia"
@@ -236,6 +321,9 @@ locals {
     for k, f in local.functions : k => merge(
       local.common_env,
       { for name, value in local.search_env : name => value if f.search != "none" },
+      { for name, value in local.tasks_env : name => value if length(f.enqueues) > 0 },
+      { for q in f.enqueues : local.task_queues[q].queue_setting => google_cloud_tasks_queue.queue[q].name },
+      { for q in f.enqueues : local.task_queues[q].url_setting => local.task_urls[q] },
       f.env,
     )
   }
@@ -244,7 +332,8 @@ locals {
     for k, f in local.functions : k => merge(
       { for name, wanted in { DATABASE_URL = f.database != "none" } : name => "${k}-database-url" if wanted },
       { for name, secret in { ALGOLIA_API_KEY = local.algolia_key_secrets[f.search] } : name => secret if local.algolia && secret != null },
-      f.secrets,
+      # Without Metronome no function reads its secrets (nothing to fill): nothing is exported, the ledger meters.
+      { for name, secret in f.secrets : name => secret if var.metronome || !startswith(name, "METRONOME_") },
     )
   }
   # Every secret a function reads but its database URL, which Terraform writes itself (database.tf).
@@ -384,6 +473,10 @@ resource "google_cloudfunctions2_function" "fn" {
       error_message = "shared/routing.py (functions.auto.tfvars.json) and local.function_settings name different functions."
     }
     precondition {
+      condition     = keys(local.task_functions) == keys(local.task_queues)
+      error_message = "Each tasks function of shared/routing.py needs its queue in local.task_queues (tasks.tf), and only those."
+    }
+    precondition {
       condition     = !local.algolia || var.algolia_app_id != null
       error_message = "search_backend = \"algolia\" needs algolia_app_id (and the algolia-*-api-key secrets filled)."
     }
@@ -408,7 +501,7 @@ resource "google_cloud_run_v2_service_iam_member" "public" {
 }
 
 resource "google_cloud_run_v2_service_iam_member" "invoker" {
-  for_each = local.private_functions
+  for_each = local.invoked_functions
   location = var.region
   name     = google_cloudfunctions2_function.fn[each.key].service_config[0].service
   role     = "roles/run.invoker"
@@ -486,6 +579,13 @@ resource "google_storage_bucket_iam_member" "uploads" {
 resource "google_storage_bucket_iam_member" "releases" {
   for_each = local.releases_grants
   bucket   = google_storage_bucket.releases.name
+  role     = each.value.role
+  member   = "serviceAccount:${google_service_account.fn[each.value.function].email}"
+}
+
+resource "google_storage_bucket_iam_member" "customer_storage" {
+  for_each = local.storage_grants
+  bucket   = google_storage_bucket.customer_storage.name
   role     = each.value.role
   member   = "serviceAccount:${google_service_account.fn[each.value.function].email}"
 }

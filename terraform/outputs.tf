@@ -26,6 +26,15 @@ output "releases_bucket" {
   value = google_storage_bucket.releases.name
 }
 
+output "customer_storage_bucket" {
+  value = google_storage_bucket.customer_storage.name
+}
+
+output "task_queues" {
+  description = "Each tasks function's Cloud Tasks queue and the URL its tasks call."
+  value       = { for k, q in google_cloud_tasks_queue.queue : k => { queue = q.id, url = local.task_urls[k] } }
+}
+
 output "sources_bucket" {
   description = "Stage manual builds here: gcloud builds submit --gcs-source-staging-dir=gs://<this>/builds."
   value       = google_storage_bucket.sources.name

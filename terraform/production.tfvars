@@ -20,5 +20,6 @@ github = {
 }
 
 search_backend = "database" # "algolia" also needs algolia_app_id and two secrets (README, Deployment, step 6)
+metronome      = true       # false: no Metronome secrets to fill; nothing is exported and the ledger alone meters
 
 alert_emails = ["registry-oncall@comfy.example"]

@@ -8,10 +8,15 @@
 #   from its node list. Only the scanner writes here, copies of the exact bytes it judged clean (checked by SHA-256,
 #   created with if_generation_match=0); a ban or a flag deletes the copy at once (the registry may delete, never
 #   create). No versioning, or a withdrawn archive would stay readable by its generation.
+#
+# And one of billing's: customer-storage, the inputs of partner calls (POST /customers/storage), private, under a
+# prefix per customer, uploaded through V4 signed PUT URLs that billing signs and read through signed GETs; each
+# object is deleted a day after its upload.
 
 locals {
-  uploads_bucket  = coalesce(var.uploads_bucket, "${var.project_id}-registry-uploads")
-  releases_bucket = coalesce(var.releases_bucket, "${var.project_id}-registry-releases")
+  uploads_bucket          = coalesce(var.uploads_bucket, "${var.project_id}-registry-uploads")
+  releases_bucket         = coalesce(var.releases_bucket, "${var.project_id}-registry-releases")
+  customer_storage_bucket = coalesce(var.customer_storage_bucket, "${var.project_id}-customer-storage")
 }
 
 resource "google_storage_bucket" "uploads" {
@@ -80,6 +85,48 @@ resource "google_storage_bucket_iam_member" "releases_public_read" {
   bucket = google_storage_bucket.releases.name
   role   = "roles/storage.legacyObjectReader"
   member = "allUsers"
+}
+
+resource "google_storage_bucket" "customer_storage" {
+  #checkov:skip=CKV_GCP_78:No versioning on purpose: customers' inputs are deleted for good a day after upload; noncurrent versions would keep them longer.
+  name                        = local.customer_storage_bucket
+  location                    = var.region # next to the functions; the partners read it by signed URL
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = !var.deletion_protection
+
+  lifecycle_rule {
+    condition {
+      age = 1
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 1
+    }
+    action {
+      type = "AbortIncompleteMultipartUpload"
+    }
+  }
+
+  # A browser client may PUT an input to its signed URL, as the web app does to the uploads bucket.
+  dynamic "cors" {
+    for_each = length(var.cors_origins) > 0 ? [var.cors_origins] : []
+    content {
+      origin          = cors.value
+      method          = ["PUT", "GET", "HEAD"]
+      response_header = ["Content-Type", "Content-Length", "ETag"]
+      max_age_seconds = 3600
+    }
+  }
+
+  logging {
+    log_bucket = google_storage_bucket.access_logs.name
+  }
 }
 
 # Taking a released archive back, and nothing else: the registry's moderation holds this on the releases bucket.

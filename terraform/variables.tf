@@ -53,6 +53,12 @@ variable "releases_bucket" {
   default     = null
 }
 
+variable "customer_storage_bucket" {
+  description = "Name of billing's customer-storage bucket, the inputs of partner calls (globally unique); null means <project_id>-customer-storage."
+  type        = string
+  default     = null
+}
+
 variable "uploads_location" {
   description = "Location of the uploads and releases buckets: a multi-region (US) serves downloads worldwide."
   type        = string
@@ -105,6 +111,12 @@ variable "algolia_versions_index" {
   default     = "node_versions_index"
 }
 
+variable "metronome" {
+  description = "Whether billing exports usage to Metronome: true needs the secrets metronome-api-token and metronome-webhook-secret filled; false reads neither, exports nothing, and the ledger alone meters."
+  type        = bool
+  default     = true
+}
+
 variable "max_instances" {
   description = "Upper bound of instances of the public registry function; each holds up to 10 database connections."
   type        = number
@@ -142,7 +154,7 @@ variable "db_disk_gb" {
 }
 
 variable "deletion_protection" {
-  description = "Protects the Cloud SQL instance (Terraform and API) and the uploads bucket from deletion."
+  description = "Protects the Cloud SQL instance (Terraform and API) and the uploads, releases, access-log and customer-storage buckets from deletion."
   type        = bool
   default     = true
 }

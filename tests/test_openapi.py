@@ -25,6 +25,7 @@ from functions.registry.publishing import schemas
 from shared import wire
 from shared.adapters.local_blobs import LocalBlobStore
 from shared.db.models import Node, NodeVersion, PersonalAccessToken, Publisher, PublisherPermission, User
+from shared.openapi import merge
 from tests.contract import (
     ContractError,
     find_operation,
@@ -325,7 +326,7 @@ def test_get_openapi_serves_the_yaml() -> None:
         from_file = yaml.safe_load(fh)
     for area in sorted(AREAS):
         with (meta.REGISTRY / area / "openapi.yaml").open(encoding="utf-8") as fh:
-            meta.merge(from_file, yaml.safe_load(fh) or {}, area)
+            merge(from_file, yaml.safe_load(fh) or {}, area)
     assert meta.spec() == from_file
     response = dispatch("GET", "/openapi")
     assert response.status_code == 200

@@ -83,6 +83,7 @@ _TRIGGER = {
     "http": ["--trigger-http # public behind the load balancer (ingress: internal and load balancer only)"],
     "scheduler": ["--trigger-http # private: Cloud Scheduler calls it with an OIDC token"],
     "pubsub": ["--trigger-http # private: its registry-events push subscription (terraform/pubsub.tf) calls it"],
+    "tasks": ["--trigger-http # private: its Cloud Tasks queue (terraform/tasks.tf) calls it as tasks-invoker"],
     "storage": [
         "# The uploads bucket's object.finalized, delivered by Eventarc as fn-invoker and retried until it succeeds:",
         "# the trigger of terraform/functions.tf, given in full because gcloud resets what it is not given.",

@@ -12,7 +12,7 @@ from shared.bootstrap import get_container
 from shared.http.guard import guarded
 from shared.http.router import Route, Router
 
-AREAS = ("customers", "keys", "payments", "webhooks", "usage")
+AREAS = ("customers", "keys", "payments", "webhooks", "usage", "storage")
 
 
 def routes(area: str) -> list[Route]:

@@ -69,5 +69,10 @@ class NoUsageMeter:
     def totals(self, since: datetime, until: datetime) -> Mapping[str, int]:
         return {}
 
-    def dashboard_url(self, customer_id: str) -> str | None:
+    def dashboard_url(
+        self, customer_id: str, *, dashboard: str = "usage", colors: Mapping[str, str] | None = None
+    ) -> str | None:
         return None
+
+    def archive_customer(self, customer_id: str) -> bool:
+        return False

@@ -5,8 +5,9 @@ deleted or expired key stops working at once, everywhere."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from shared.auth.firebase import TokenVerifier, bearer_token
 from shared.auth.identity import Identity
@@ -15,6 +16,12 @@ from shared.billing.apikeys import key_digest, looks_like_key
 from shared.billing.uow import BillingUnitOfWork
 from shared.db.types import utcnow
 from shared.errors import Unauthenticated
+
+
+class Headers(Protocol):
+    """Request headers, looked up case-insensitively (werkzeug's `Headers`)."""
+
+    def get(self, key: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -28,10 +35,8 @@ class Caller:
         return self.identity.uid
 
 
-def identify(
-    headers: Mapping[str, str], path: str, verifier: TokenVerifier, uow: Callable[[], BillingUnitOfWork]
-) -> Caller:
-    key = headers.get("X-API-KEY") or headers.get("X-Api-Key")
+def identify(headers: Headers, path: str, verifier: TokenVerifier, uow: Callable[[], BillingUnitOfWork]) -> Caller:
+    key = headers.get("X-API-KEY")
     authorization = headers.get("Authorization")
     if not key and authorization:
         scheme, _, value = authorization.partition(" ")

@@ -105,10 +105,20 @@ class UsageMeter(Protocol):
         ...
 
     def totals(self, since: datetime, until: datetime) -> Mapping[str, int]:
-        """Micro-USD metered per customer id over the window, as Metronome counts it."""
+        """Micro-USD metered per customer id over the window (UTC midnights, at least a day apart), as Metronome
+        counts it."""
         ...
 
-    def dashboard_url(self, customer_id: str) -> str | None: ...
+    def dashboard_url(
+        self, customer_id: str, *, dashboard: str = "usage", colors: Mapping[str, str] | None = None
+    ) -> str | None:
+        """An embeddable dashboard of the customer's usage (`dashboard`: usage, invoices, credits,
+        commits_and_credits; `colors`: name -> #RRGGBB overrides); None where the meter has none for them."""
+        ...
+
+    def archive_customer(self, customer_id: str) -> bool:
+        """Archive the customer's record in the meter (its history stays for audit); False when it has none."""
+        ...
 
 
 class TaskQueue(Protocol):

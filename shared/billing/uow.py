@@ -15,7 +15,7 @@ from shared.billing.ports import TaskQueue
 from shared.db.transient import is_transient
 from shared.errors import Conflict, DatabaseUnavailable
 from shared.ledger.book import Ledger
-from shared.repositories.billing import ApiKeys, CustomerEvents, Customers, UsageExports
+from shared.repositories.billing import ApiKeys, CustomerEvents, Customers, LedgerReports, UsageExports
 from shared.repositories.events import AppliedEvents
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class BillingUnitOfWork:
     ledger: Ledger
     trail: CustomerEvents
     exports: UsageExports
+    reports: LedgerReports
     applied_events: AppliedEvents
 
     def __init__(self, sessions: sessionmaker[Session], tasks: TaskQueue) -> None:
@@ -47,6 +48,7 @@ class BillingUnitOfWork:
         self.ledger = Ledger(self.session)
         self.trail = CustomerEvents(self.session)
         self.exports = UsageExports(self.session)
+        self.reports = LedgerReports(self.session)
         self.applied_events = AppliedEvents(self.session)
         return self
 

@@ -1,7 +1,8 @@
 """The prepaid credit ledger that billing and the gateway both move: double-entry, append-only, integer micro-USD.
 
 - `accounts`: the chart of accounts (a customer's `available` and `held`, the system accounts).
-- `book`: `Ledger`, the one place that writes entries, postings, balances and holds, inside a unit of work.
+- `book`: `Ledger`, the one place that writes the ledger, inside a unit of work: credit in and out, on top of
+  `holds` (place, capture, release, expire) and `postings` (accounts, balances, entries once per key).
 - `audit`: recomputes every balance from the postings and checks that each entry sums to zero.
 
 Every movement is an entry with a unique idempotency key: posting a key twice writes nothing the second time and

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -126,11 +126,21 @@ class CustomerEvents:
         self.s.add(CustomerEvent(customer_id=customer_id, type=type_, details=dict(details), created_at=utcnow()))
 
     def page(
-        self, customer_id: str, types: Sequence[str], page: int, limit: int
+        self,
+        customer_id: str,
+        types: Sequence[str],
+        window: tuple[datetime | None, datetime | None],
+        page: int,
+        limit: int,
     ) -> tuple[Sequence[CustomerEvent], int]:
         where = [CustomerEvent.customer_id == customer_id]
         if types:
             where.append(CustomerEvent.type.in_(types))
+        start, end = window
+        if start is not None:
+            where.append(CustomerEvent.created_at >= start)
+        if end is not None:
+            where.append(CustomerEvent.created_at < end)
         rows = (
             select(CustomerEvent)
             .where(*where)
@@ -171,3 +181,93 @@ class UsageExports:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
+
+
+@dataclass(frozen=True)
+class UsageBucket:
+    """Charges of one customer in one period (its start, UTC) and one group (a model, endpoint or product)."""
+
+    period_start: datetime
+    group_key: str
+    amount: int
+
+
+# What `LedgerReports.usage_buckets` groups by: a key of the capture entry's details, then the product, then this.
+UNGROUPED = "other"
+_SQLITE_TRUNC = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00", "month": "%Y-%m-01 00:00:00"}
+
+
+class LedgerReports:
+    """Read-only questions about the ledger that reconciliation and the usage pages ask: purchases by their Stripe
+    object, charges by customer and by period. A charge is a capture entry's usage export row (its amount is what
+    the capture charged; captures of nothing have no row)."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def purchases_for(self, keys: Sequence[str], references: Sequence[str]) -> list[LedgerEntry]:
+        """Purchase entries posted under any of `keys` or naming any of `references` (Stripe object ids)."""
+        found: dict[str, LedgerEntry] = {}
+        for start in range(0, max(len(keys), len(references)), 400):
+            stmt = select(LedgerEntry).where(
+                LedgerEntry.kind == "purchase",
+                or_(
+                    LedgerEntry.idempotency_key.in_(keys[start : start + 400]),
+                    LedgerEntry.reference.in_(references[start : start + 400]),
+                ),
+            )
+            found.update((e.id, e) for e in self.s.scalars(stmt))
+        return list(found.values())
+
+    def purchases_between(self, since: datetime, until: datetime) -> list[LedgerEntry]:
+        stmt = (
+            select(LedgerEntry)
+            .where(LedgerEntry.kind == "purchase", LedgerEntry.created_at >= since, LedgerEntry.created_at < until)
+            .order_by(LedgerEntry.created_at, LedgerEntry.id)
+        )
+        return list(self.s.scalars(stmt))
+
+    def charged_by_customer(self, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
+        """customer id -> export status (`queued`, `sent`, `skipped`) -> micro-USD charged by captures made in the
+        window."""
+        stmt = (
+            select(UsageExport.customer_id, UsageExport.status, func.sum(UsageExport.amount))
+            .join(LedgerEntry, LedgerEntry.id == UsageExport.entry_id)
+            .where(LedgerEntry.created_at >= since, LedgerEntry.created_at < until)
+            .group_by(UsageExport.customer_id, UsageExport.status)
+        )
+        totals: dict[str, dict[str, int]] = {}
+        for customer_id, status, amount in self.s.execute(stmt):
+            totals.setdefault(customer_id, {})[status] = int(amount or 0)
+        return totals
+
+    def usage_buckets(
+        self, customer_id: str, since: datetime, until: datetime, unit: str, group_by: str
+    ) -> list[UsageBucket]:
+        """The customer's charges summed per `unit` (hour, day, month; UTC) and per group."""
+        if unit not in _SQLITE_TRUNC:
+            raise ValueError(f"not a period: {unit}")
+        if self.s.get_bind().dialect.name == "postgresql":
+            period: Any = func.date_trunc(unit, func.timezone("UTC", LedgerEntry.created_at))
+        else:
+            period = func.strftime(_SQLITE_TRUNC[unit], LedgerEntry.created_at)
+        group = func.coalesce(
+            LedgerEntry.details[group_by].as_string(), LedgerEntry.details["product"].as_string(), UNGROUPED
+        )
+        stmt = (
+            select(period.label("period"), group.label("group_key"), func.sum(UsageExport.amount))
+            .join(UsageExport, UsageExport.entry_id == LedgerEntry.id)
+            .where(
+                LedgerEntry.customer_id == customer_id,
+                LedgerEntry.kind == "capture",
+                LedgerEntry.created_at >= since,
+                LedgerEntry.created_at < until,
+            )
+            .group_by("period", "group_key")  # by label: PostgreSQL would not match two copies of the bound values
+        )
+        return [UsageBucket(_utc(start), str(key), int(amount or 0)) for start, key, amount in self.s.execute(stmt)]
+
+
+def _utc(value: datetime | str) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

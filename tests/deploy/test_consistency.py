@@ -29,6 +29,7 @@ TRIGGER_FLAGS = {
     "http": ["--trigger-http"],
     "scheduler": ["--trigger-http"],
     "pubsub": ["--trigger-http"],  # a push subscription (terraform/pubsub.tf) delivers the events
+    "tasks": ["--trigger-http"],  # its Cloud Tasks queue (terraform/tasks.tf) calls it
     "storage": [
         "--trigger-event-filters=type=google.cloud.storage.object.v1.finalized",
         "--trigger-event-filters=bucket=${_UPLOADS}",
@@ -126,17 +127,50 @@ def test_the_functions_environment_is_what_settings_reads(monkeypatch: pytest.Mo
     env = tf_locals()["common_env"]
     secret_env = {"DATABASE_URL"} | {key for spec in tf_functions().values() for key in spec["secrets"]}
     own_env = {key for spec in tf_functions().values() for key in spec["env"]}
+    tasks_env = set(tf_locals()["tasks_env"])
+    queue_env = {unquote(q[s]) for q in tf_locals()["task_queues"].values() for s in ("queue_setting", "url_setting")}
     assert own_env <= aliases, f"not read by shared/settings.py: {own_env - aliases}"
     assert set(env) <= aliases, f"not read by shared/settings.py: {set(env) - aliases}"
     assert secret_env <= aliases, f"not read by shared/settings.py: {secret_env - aliases}"
+    assert tasks_env | queue_env <= aliases, f"not read by shared/settings.py: {(tasks_env | queue_env) - aliases}"
     assert {unquote(env[k]) for k in ("BLOB_BACKEND", "EVENTS_BACKEND")} == {"gcs", "pubsub"}
     for required in ("APP_ENV", "UPLOADS_BUCKET", "GOOGLE_CLOUD_PROJECT", "FIREBASE_PROJECT_ID", "SERVICE_AUDIENCE"):
         assert required in env
-    # The literal values with a stand-in for each expression must make a valid production Settings.
-    values = {k: (unquote(v) if not str(v).startswith("${") else "x") for k, v in env.items()}
-    values.update(APP_ENV="production", DATABASE_URL="postgresql://u@10.0.0.1/registry")
-    settings = Settings.model_validate(values)
-    assert settings.blob_backend == "gcs" and settings.events_backend == "pubsub"
+    # Each function's literal values with a stand-in for each expression must make a valid production Settings.
+    for name, environment in function_env().items():
+        values = {k: (unquote(v) if not str(v).startswith("${") else "x") for k, v in environment.items()}
+        values.update(APP_ENV="production", DATABASE_URL="postgresql://u@10.0.0.1/registry")
+        settings = Settings.model_validate(values)
+        assert settings.blob_backend == "gcs" and settings.events_backend == "pubsub", name
+        if tf_functions()[name]["enqueues"]:
+            assert settings.tasks_backend == "cloudtasks", f"{name} enqueues: its tasks must go to Cloud Tasks"
+
+
+def function_env() -> dict[str, dict[str, object]]:
+    """local.function_env of terraform/functions.tf, rebuilt from its parts (the expression is checked to be the
+    merge of these parts, in this order): common_env, the search settings where a function searches, the tasks
+    settings and each queue's where it enqueues, its own env."""
+    assert tf_locals()["function_env"] == (
+        "${{for k, f in local.functions : k => merge(local.common_env, "
+        '{for name, value in local.search_env : name => value if f.search != "none"}, '
+        "{for name, value in local.tasks_env : name => value if length(f.enqueues) > 0}, "
+        "{for q in f.enqueues : local.task_queues[q].queue_setting => google_cloud_tasks_queue.queue[q].name}, "
+        "{for q in f.enqueues : local.task_queues[q].url_setting => local.task_urls[q]}, f.env)}}"
+    ), "terraform/functions.tf builds function_env differently: update this test"
+    locals_ = tf_locals()
+    queues = {unquote(k): v for k, v in locals_["task_queues"].items()}
+    env: dict[str, dict[str, object]] = {}
+    for name, spec in tf_functions().items():
+        enqueues = [unquote(q) for q in spec["enqueues"]]
+        env[name] = {
+            **locals_["common_env"],
+            **({"SEARCH_BACKEND": tf_variable_default("search_backend")} if spec["search"] != "none" else {}),
+            **(locals_["tasks_env"] if enqueues else {}),
+            **{unquote(queues[q]["queue_setting"]): f"${{google_cloud_tasks_queue.queue[{q}].name}}" for q in enqueues},
+            **{unquote(queues[q]["url_setting"]): f"${{local.task_urls[{q}]}}" for q in enqueues},
+            **spec["env"],
+        }
+    return env
 
 
 @pytest.mark.parametrize("fn", routing.HTTP_FUNCTIONS, ids=lambda fn: fn.name)

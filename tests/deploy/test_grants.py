@@ -1,8 +1,9 @@
 """Each function's database role has only its profile's rights (shared/db/grants.py, assigned in
 terraform/functions.tf), on PostgreSQL. The reads answer and count installs as `reads`, which cannot change a node;
 a publish, its scan, a ban and unban with their releases, the indexer, the outbox sweep and the scheduled sweeps all
-work with each function under its own role; and each role is refused what its function never does. (Every mutating
-route runs under its area's role in tests/registry/test_authorization_matrix.py.)"""
+work with each function under its own role; and each role is refused what its function never does. `billing` appends
+to the ledger and can neither change nor delete an entry or a posting; no registry role reaches the money side.
+(Every mutating route runs under its area's role in tests/registry/test_authorization_matrix.py.)"""
 
 from __future__ import annotations
 
@@ -136,6 +137,15 @@ def test_the_background_functions_work_as_their_roles(stack: RegistryClient) -> 
 
 
 EVERY_PROFILE = sorted(grants.PROFILES)
+# Every way to rewrite the ledger's history: each changes rows as the owner (test_the_ledger_is_append_only_...).
+LEDGER_REWRITES = [
+    "UPDATE ledger_entries SET amount = amount + 1",
+    "UPDATE ledger_entries SET idempotency_key = idempotency_key || 'x'",
+    "DELETE FROM ledger_entries",
+    "UPDATE ledger_postings SET amount = amount + 1",
+    "UPDATE ledger_postings SET account_id = 'system:revenue'",
+    "DELETE FROM ledger_postings",
+]
 OUTBOX_ROW = "VALUES ('x', 't', 'x', '{}', now(), 0)"
 REFUSED = [
     *[(p, "TRUNCATE nodes CASCADE") for p in EVERY_PROFILE],
@@ -160,6 +170,19 @@ REFUSED = [
     ("indexer", "SELECT email FROM users"),
     ("outbox", "SELECT count(*) FROM nodes"),
     ("outbox", "DELETE FROM outbox_events"),
+    # The ledger is append-only for billing: a posted entry is never changed or taken back, only reversed by another.
+    *[("billing", sql) for sql in LEDGER_REWRITES],
+    ("billing", "TRUNCATE ledger_postings"),
+    ("billing", "DELETE FROM customers"),
+    ("billing", "DELETE FROM credit_holds"),
+    ("billing", "DELETE FROM customer_api_keys"),  # a deleted key is marked (deleted_at), never removed
+    ("billing", "UPDATE customer_events SET type = 'x'"),
+    ("billing", "UPDATE users SET is_admin = true"),
+    ("billing", "UPDATE nodes SET name = 'x'"),
+    ("billing", "SELECT count(*) FROM node_versions"),
+    # No registry function touches the money side.
+    *[(p, "SELECT count(*) FROM ledger_entries") for p in EVERY_PROFILE if p != "billing"],
+    *[(p, "SELECT count(*) FROM customer_api_keys") for p in EVERY_PROFILE if p != "billing"],
 ]
 
 
@@ -189,3 +212,55 @@ def test_the_refusals_are_of_rights_not_of_syntax(granted: tuple[str, Roles]) ->
     assert not refused(roles.url(owner, "moderation"), "UPDATE publishers SET status = status")
     assert not refused(roles.url(owner, "scanner"), "UPDATE node_versions SET status = status")
     assert not refused(roles.url(owner, "outbox"), "SELECT count(*) FROM outbox_events")
+    assert not refused(roles.url(owner, "billing"), "UPDATE ledger_accounts SET balance = balance")
+    assert not refused(roles.url(owner, "billing"), "UPDATE customer_api_keys SET deleted_at = deleted_at")
+
+
+ENTRY = (
+    "INSERT INTO ledger_entries (id, idempotency_key, kind, customer_id, amount, reference, details, created_at)\n"
+    "VALUES (:id, :key, 'promotion', NULL, :amount, NULL, '{}', now())"
+)
+POSTING = "INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES (:e, :a, :m)"
+
+
+def _entry(conn: Any, key: str, amount: int) -> int:
+    """One balanced entry (a promotion: promotions pays, revenue receives) with its two postings; rows inserted."""
+    entry = str(uuid.uuid4())
+    inserted = conn.execute(text(ENTRY), {"id": entry, "key": key, "amount": amount}).rowcount
+    for account, signed in (("system:promotions", -amount), ("system:revenue", amount)):
+        inserted += conn.execute(text(POSTING), {"e": entry, "a": account, "m": signed}).rowcount
+    return int(inserted)
+
+
+def test_billing_appends_to_the_ledger(granted: tuple[str, Roles]) -> None:
+    """billing inserts entries and postings (the postings' id sequence included) and reads them back."""
+    owner, roles = granted
+    engine = create_engine(roles.url(owner, "billing"))
+    try:
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            assert _entry(conn, f"grants-{uuid.uuid4()}", 1_000_000) == 3
+            total = conn.execute(text("SELECT count(*), sum(amount) FROM ledger_postings")).one()
+            assert total[0] >= 2 and total[1] == 0, "each entry's postings sum to zero"
+            transaction.rollback()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("sql", LEDGER_REWRITES)
+def test_the_ledger_is_append_only_for_billing_but_the_statements_work(granted: tuple[str, Roles], sql: str) -> None:
+    """Each rewrite of the ledger that billing is refused (REFUSED above) changes rows when its owner runs it: the
+    refusal is of the right, on a ledger that has an entry to rewrite."""
+    owner, roles = granted
+    engine = create_engine(owner)
+    try:
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            _entry(conn, f"grants-{uuid.uuid4()}", 2_000_000)
+            if sql.startswith("DELETE FROM ledger_entries"):
+                conn.execute(text("DELETE FROM ledger_postings"))
+            assert conn.execute(text(sql)).rowcount > 0, sql
+            transaction.rollback()
+    finally:
+        engine.dispose()
+    assert refused(roles.url(owner, "billing"), sql)

@@ -46,3 +46,18 @@ def test_every_route_of_an_area_reaches_the_function_that_serves_it() -> None:
         for route in routes(area):
             path = re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "some-value", route.path)
             assert routing.function_for(path) == function, (area, route.method, route.path)
+
+
+def test_every_billing_route_reaches_the_billing_function() -> None:
+    """Every path billing serves (whichever area adds it) is sent to the `billing` function, and billing's templates
+    take no registry route (the test above would fail: billing's templates are matched first)."""
+    import re
+
+    from functions.billing.app import all_routes
+
+    (billing,) = [fn for fn in routing.HTTP_FUNCTIONS if fn.source == "functions/billing"]
+    routes = all_routes()
+    assert routes
+    for route in routes:
+        path = re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "some-value", route.path)
+        assert routing.function_for(path) == billing.name, (route.method, route.path)

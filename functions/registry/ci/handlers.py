@@ -8,10 +8,10 @@ from werkzeug.datastructures import MultiDict
 
 from functions.registry.ci import schemas, serializers, usecases
 from functions.registry.ci.callers import Verifiers
-from functions.registry.common.pages import MAX_PAGE
 from shared.bootstrap import Container
 from shared.errors import InvalidInput
 from shared.http import params
+from shared.http.pages import MAX_PAGE
 from shared.http.responses import json_response
 
 

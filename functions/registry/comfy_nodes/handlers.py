@@ -12,9 +12,9 @@ from flask import Request, Response
 from functions.registry.comfy_nodes import schemas, serializers, usecases
 from functions.registry.common import serializers as shared_wire
 from functions.registry.common.http import caller, service_account
-from functions.registry.common.pages import MAX_PAGE, page_args
 from shared.bootstrap import Container
 from shared.http import body, params
+from shared.http.pages import MAX_PAGE, page_args
 from shared.http.responses import json_response, no_content
 
 # An extraction report lists every node class of a pack with its input definitions: more than other bodies.

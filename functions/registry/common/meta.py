@@ -11,9 +11,9 @@ import yaml
 from flask import Request, Response
 
 from shared.bootstrap import Container
-from shared.openapi import merge
 from shared.http.responses import json_response
 from shared.http.router import Route
+from shared.openapi import merge
 
 REGISTRY = Path(__file__).resolve().parent.parent
 SPEC_PATH = REGISTRY / "openapi.yaml"

@@ -6,11 +6,11 @@ from flask import Request, Response
 
 from functions.registry.common import serializers
 from functions.registry.common.http import caller
-from functions.registry.common.pages import page_args
 from functions.registry.moderation import schemas, usecases
 from functions.registry.moderation import serializers as answers
 from shared.bootstrap import Container
 from shared.http import params
+from shared.http.pages import page_args
 from shared.http.responses import json_response, no_content
 
 

@@ -7,13 +7,13 @@ from flask import Request, Response
 
 from functions.registry.common import serializers
 from functions.registry.common.http import caller
-from functions.registry.common.pages import page_args
 from functions.registry.common.schemas import NodeIn
 from functions.registry.publishing import schemas
 from functions.registry.publishing import serializers as answers
 from functions.registry.publishing.usecases import nodes, publishers, scans, tokens, versions
 from shared.bootstrap import Container
 from shared.http import params
+from shared.http.pages import page_args
 from shared.http.responses import json_response, no_content
 
 # The old endpoint's bare array silently stopped at 10; we return them all, up to this many.

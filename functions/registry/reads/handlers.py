@@ -7,11 +7,11 @@ from flask import Request, Response
 
 from functions.registry.common import cache, serializers
 from functions.registry.common.cache import cached_read
-from functions.registry.common.pages import page_args, page_number
 from functions.registry.reads import schemas, usecases
 from functions.registry.reads import serializers as answers
 from shared.bootstrap import Container
 from shared.http import params
+from shared.http.pages import page_args, page_number
 from shared.http.responses import json_response
 
 

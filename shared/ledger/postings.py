@@ -1,0 +1,200 @@
+"""The ledger's primitives: accounts, balances, and entries written once per key with their postings. Each is one
+SQL statement (no ORM flush), so a hold and its capture cost few round trips."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from shared.db.billing_models import LedgerAccount, LedgerEntry, LedgerPosting
+from shared.db.types import new_uuid, utcnow
+from shared.errors import Conflict, NotFound
+from shared.ledger.accounts import (
+    CUSTOMER_KINDS,
+    SYSTEM_KINDS,
+    AccountKind,
+    EntryKind,
+    customer_account,
+    system_account,
+)
+
+AVAILABLE, HELD = AccountKind.AVAILABLE, AccountKind.HELD
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry: LedgerEntry
+    created: bool  # False: the key was posted before, and `entry` is that first posting
+
+
+@dataclass(frozen=True)
+class Balance:
+    available: int  # spendable now; below zero after a refund or dispute of credit already spent
+    held: int  # set aside for calls in flight
+
+
+class Postings:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        self.exports: list[str] = []  # capture entries to hand to the usage export after commit
+
+    def open(self, customer_id: str) -> None:
+        """The customer's accounts, created once (a no-op when they exist)."""
+        rows = [{"id": customer_account(customer_id, k), "customer_id": customer_id, "kind": k} for k in CUSTOMER_KINDS]
+        self._insert_missing(rows)
+
+    def open_system_accounts(self) -> None:
+        self._insert_missing([{"id": system_account(k), "customer_id": None, "kind": k} for k in SYSTEM_KINDS])
+
+    def _insert_missing(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        now = utcnow()
+        values = [{**r, "balance": 0, "updated_at": now} for r in rows]
+        self.s.execute(self._insert(LedgerAccount).values(values).on_conflict_do_nothing(index_elements=["id"]))
+
+    def balance(self, customer_id: str) -> Balance:
+        ids = {customer_account(customer_id, k): k for k in CUSTOMER_KINDS}
+        rows = self.s.execute(select(LedgerAccount.kind, LedgerAccount.balance).where(LedgerAccount.id.in_(ids)))
+        found = {kind: amount for kind, amount in rows}
+        return Balance(available=found.get(AVAILABLE, 0), held=found.get(HELD, 0))
+
+    def post(
+        self,
+        key: str,
+        kind: EntryKind,
+        customer_id: str | None,
+        lines: Mapping[str, int],
+        *,
+        reference: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> Posted:
+        """Write one balanced entry (`lines`: account id -> signed amount) once per `key`: a replay, or a racing
+        duplicate, inserts nothing and gets the first entry back. Customer accounts' balances move in this
+        transaction; system accounts keep only their postings."""
+        _require_balanced(lines)
+        values = _entry_values(new_uuid(), key, kind, customer_id, lines, reference, details, utcnow())
+        inserted = self.s.execute(
+            self._insert(LedgerEntry)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(LedgerEntry.id)
+        ).scalar()
+        if inserted is None:
+            return Posted(self._entry_by_key(key), created=False)
+        for account_id, delta in sorted(lines.items(), key=_lock_order):
+            if not account_id.startswith("system:"):
+                self._move(account_id, delta)
+        self._write_postings(values["id"], lines)
+        return Posted(LedgerEntry(**values), created=True)
+
+    def _write_entry(
+        self,
+        entry_id: str,
+        key: str,
+        kind: EntryKind,
+        customer_id: str,
+        lines: Mapping[str, int],
+        reference: str,
+        details: Mapping[str, Any] | None,
+        now: datetime,
+    ) -> LedgerEntry:
+        """An entry whose key cannot have been used (a hold's own movement) and whose balances the caller moved."""
+        _require_balanced(lines)
+        values = _entry_values(entry_id, key, kind, customer_id, lines, reference, details, now)
+        self.s.execute(self._insert(LedgerEntry).values(**values))
+        self._write_postings(entry_id, lines)
+        return LedgerEntry(**values)
+
+    def _write_postings(self, entry_id: str, lines: Mapping[str, int]) -> None:
+        rows = [{"entry_id": entry_id, "account_id": a, "amount": d} for a, d in lines.items() if d != 0]
+        self.s.execute(self._insert(LedgerPosting).values(rows))
+
+    def _entry_by_key(self, key: str) -> LedgerEntry:
+        entry = self.s.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
+        if entry is None:  # the racing writer rolled back after our INSERT met its row
+            raise Conflict("A concurrent posting with this key did not complete; retry.", code="ledger_retry")
+        return entry
+
+    def _move(self, account_id: str, delta: int, *, floor: int | None = None) -> bool:
+        """Add `delta` to an account's balance in one statement; with `floor`, only if the result stays >= floor
+        (the row lock makes the check and the change one step)."""
+        stmt = (
+            update(LedgerAccount)
+            .where(LedgerAccount.id == account_id)
+            .values(balance=LedgerAccount.balance + delta, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if floor is not None:
+            stmt = stmt.where(LedgerAccount.balance + delta >= floor)
+        moved: bool = self.s.execute(stmt).rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
+        if not moved and floor is None:
+            raise NotFound(f"No ledger account {account_id}.", code="account_not_found")
+        return moved
+
+    def _move_customer(self, customer_id: str, available: int, held: int, *, covered: bool = False) -> bool:
+        """Move both of a customer's balances in one statement (one round trip, rows locked in key order: available,
+        then held). With `covered`, `available` must stay >= 0: False when it would not (the held row may have moved
+        alone; the caller raises and its transaction rolls back)."""
+        avail_id, held_id = customer_account(customer_id, AVAILABLE), customer_account(customer_id, HELD)
+        delta = case((LedgerAccount.id == avail_id, available), else_=held)
+        stmt = (
+            update(LedgerAccount)
+            .where(LedgerAccount.id.in_((avail_id, held_id)))
+            .values(balance=LedgerAccount.balance + delta, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if covered:
+            stmt = stmt.where(or_(LedgerAccount.id != avail_id, LedgerAccount.balance + available >= 0))
+        moved: int = self.s.execute(stmt).rowcount  # type: ignore[attr-defined]  # a CursorResult
+        if moved == 2:
+            return True
+        if not covered:
+            raise NotFound(f"No ledger accounts for customer {customer_id}.", code="account_not_found")
+        return False
+
+    def _insert(self, table: Any) -> Any:
+        dialect = self.s.get_bind().dialect.name
+        return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def account(customer_id: str, kind: AccountKind) -> str:
+    return customer_account(customer_id, kind) if kind in CUSTOMER_KINDS else system_account(kind)
+
+
+def _require_balanced(lines: Mapping[str, int]) -> None:
+    if not lines or sum(lines.values()) != 0:
+        raise ValueError(f"an entry must sum to zero: {dict(lines)}")
+
+
+def _entry_values(
+    entry_id: str,
+    key: str,
+    kind: EntryKind,
+    customer_id: str | None,
+    lines: Mapping[str, int],
+    reference: str | None,
+    details: Mapping[str, Any] | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": entry_id,
+        "idempotency_key": key,
+        "kind": str(kind),
+        "customer_id": customer_id,
+        "amount": sum(a for a in lines.values() if a > 0),
+        "reference": reference,
+        "details": dict(details or {}),
+        "created_at": now,
+    }
+
+
+def _lock_order(item: tuple[str, int]) -> tuple[int, str]:
+    """`available` before `held`, then the rest: the order every ledger writer locks a customer's rows in."""
+    account_id = item[0]
+    return (0 if account_id.endswith(":available") else 1 if account_id.endswith(":held") else 2, account_id)
