@@ -1,8 +1,8 @@
 """Cold start: importing each function's entry module, against importing functions-framework alone.
 
 `python -m bench.cold_start [--runs 7]` prints the median import time of each in a fresh interpreter, the ratio
-against functions-framework (budget: at most 1.5x), and for each HTTP entry point (one per registry area) the time
-to load it and answer its first request too, since a lazy import only moves work there."""
+against functions-framework (budget: at most 1.5x), and for each HTTP entry point (one per registry area, and
+billing) the time to load it and answer its first request too, since a lazy import only moves work there."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ ENTRY_MODULES = {
     "registry": "functions.registry.main",
     "scanner": "functions.scanner.main",
     "indexer": "functions.indexer.main",
+    "billing": "functions.billing.main",
 }
 FIRST_REQUEST = """
 import time, functions_framework
 t = time.perf_counter()
-app = functions_framework.create_app({target!r}, "functions/registry/main.py", "http")
-assert app.test_client().get("/health").status_code == 200
+app = functions_framework.create_app({target!r}, {source!r} + "/main.py", "http")
+assert app.test_client().get({health!r}).status_code == 200
 print(time.perf_counter() - t)
 """
 
@@ -53,8 +54,9 @@ def main(argv: list[str]) -> int:
         print(f"{name:10} import {t * 1000:6.0f} ms  ratio {t / base:4.2f}  (budget 1.50)")
     from shared.routing import HTTP_FUNCTIONS
 
-    for target in [fn.entry_point for fn in HTTP_FUNCTIONS if fn.source == "functions/registry"]:
-        code = FIRST_REQUEST.format(target=target)
+    for fn in HTTP_FUNCTIONS:
+        target, health = fn.entry_point, "/billing/health" if fn.source == "functions/billing" else "/health"
+        code = FIRST_REQUEST.format(target=target, source=fn.source, health=health)
         first = statistics.median(timed(code, env) for _ in range(args.runs))
         print(f"{target:22} load + first request {first * 1000:6.0f} ms  ratio {first / base:4.2f}")
     return 0

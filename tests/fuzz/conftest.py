@@ -63,6 +63,7 @@ def fuzz_stack(
         fuzz_database,
         folder / "data",
         CI_UPLOAD_KEY_DIGESTS=seed.ci_key_digest(),
+        ADMIN_SECRET_DIGEST=seed.admin_secret_digest(),
         READ_CACHE_SECONDS=30,
         DOWNLOAD_FLUSH_SECONDS=1,
     )

@@ -122,8 +122,32 @@ def seed(api: RegistryClient) -> Known:
     known.add("token_id", *token_ids)
     known.add("comfy_node_name", "Hello")
     known.add("workflow_result_id", *results)
+    _seed_billing(api, known)
     return known
+
+
+def _seed_billing(api: RegistryClient, known: Known) -> None:
+    """The owner and the member are customers; the owner has credit, a hold in flight and an API key."""
+    from shared.ledger.accounts import EntryKind
+
+    for uid in (OWNER, MEMBER):
+        _expect(api.post("/customers", as_=uid, admin=uid == OWNER), 201)
+    with api.container.billing_uow() as uow:
+        uow.ledger.grant("fuzz-credit", EntryKind.PROMOTION, OWNER, 25_000_000)
+        uow.ledger.place_hold("fuzz-hold", OWNER, 1_000_000)
+        uow.commit()
+    r = api.post("/customers/api-keys", as_=OWNER, json_body={"name": "fuzz"})
+    _expect(r, 201)
+    known.add("customer_id", OWNER, MEMBER)
+    known.add("api_key_id", r.get_json()["api_key"]["id"])
 
 
 def ci_key_digest() -> str:
     return secrets.digest(CI_KEY)
+
+
+ADMIN_SECRET = "fuzz-admin-secret"
+
+
+def admin_secret_digest() -> str:
+    return secrets.digest(ADMIN_SECRET)

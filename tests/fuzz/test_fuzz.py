@@ -105,6 +105,8 @@ def _credentials(case: Case[Any]) -> dict[str, str]:
         return stack.service.headers()
     if "CiKey" in schemes:
         return {"X-CI-Key": seed.CI_KEY}
+    if "ComfyAdminSecretAuth" in schemes:
+        return {"X-Comfy-Admin-Secret": seed.ADMIN_SECRET}
     if "BearerAuth" in schemes:
         project = stack.api.container.settings.firebase_project_id
         token = emulator.mint(project, seed.OWNER, email="owner@example.com", name="Owner", admin=True)

@@ -1,0 +1,235 @@
+"""Who may call each billing operation: one table, one row per route of the billing function (functions/billing/*/
+routes.py; a new route without a row fails here). Every row names every kind of caller, as allowed (with the
+success status), refused (with the status), or not applicable (with why). Refused callers go first, on a fresh
+world, and each must leave every table exactly as it was; then each allowed caller must succeed.
+
+Billing's reads are the caller's own money, so reads have rows too (`mutates=False`). Webhooks authenticate by
+their signature, not by a caller: tests/billing/test_webhooks.py covers them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+from werkzeug.routing import Map, Rule
+from werkzeug.test import TestResponse
+
+from functions.billing.app import all_routes
+from shared.db.billing_models import ApiKey
+from shared.db.models import User
+from shared.db.types import utcnow
+from shared.http.router import Route
+from tests.billing.test_customers import replace_settings
+from tests.faults.support import changes, snapshot
+from tests.support import RegistryClient
+
+SECRET = "matrix-admin-secret"
+ROUTES = {r.operation_id: r for r in all_routes()}
+
+
+class Caller(Enum):
+    ANONYMOUS = "anonymous"
+    CUSTOMER = "the customer (Firebase)"
+    CUSTOMER_KEY = "the customer (API key)"
+    OTHER_CUSTOMER = "another customer"
+    DELETED_KEY = "a deleted API key"
+    EXPIRED_KEY = "an expired API key"
+    ADMIN_CLAIM = "admin (custom claim)"
+    ADMIN_DB = "admin (users.is_admin)"
+    ADMIN_SECRET = "X-Comfy-Admin-Secret"
+    WRONG_SECRET = "a wrong X-Comfy-Admin-Secret"
+
+
+C = Caller
+UIDS = {C.CUSTOMER: "cust", C.OTHER_CUSTOMER: "other", C.ADMIN_CLAIM: "root", C.ADMIN_DB: "dbadmin"}
+KEYS = (C.CUSTOMER_KEY, C.DELETED_KEY, C.EXPIRED_KEY)
+SECRETS = (C.ADMIN_SECRET, C.WRONG_SECRET)
+ADMINS = (C.ADMIN_CLAIM, C.ADMIN_DB)
+BAD_CREDENTIALS = (C.ANONYMOUS, C.DELETED_KEY, C.EXPIRED_KEY, *SECRETS)
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str
+    json_body: Any = None
+    query: dict[str, Any] | None = None
+
+
+@dataclass
+class World:
+    keys: dict[Caller, str]
+    key_id: str  # a live key of the customer, for DELETE
+
+
+@dataclass(frozen=True)
+class Access:
+    allowed: dict[Caller, int]
+    refused: dict[Caller, int]
+    not_applicable: dict[Caller, str]
+
+
+@dataclass(frozen=True)
+class Row:
+    request: Callable[[World, Caller], Call]
+    access: Access
+    mutates: bool = True
+
+
+def customers(success: int, *allowed: Caller, others: int = 404) -> Access:
+    """A customer endpoint: `allowed` succeed; other people and keys get `others`; bad credentials 401."""
+    refused: dict[Caller, int] = {c: 401 for c in BAD_CREDENTIALS}
+    for c in (C.CUSTOMER, C.CUSTOMER_KEY, C.OTHER_CUSTOMER, *ADMINS):
+        if c not in allowed:
+            refused[c] = others
+    return Access({c: success for c in allowed}, refused, {})
+
+
+def secret_only(success: int) -> Access:
+    refused: dict[Caller, int] = {c: 401 for c in Caller if c is not C.ADMIN_SECRET}
+    return Access({C.ADMIN_SECRET: success}, refused, {})
+
+
+def anyone(success: int) -> Access:
+    return Access({c: success for c in Caller}, {}, {})
+
+
+SELF = (C.CUSTOMER, C.CUSTOMER_KEY)
+EVERY_CUSTOMER = (*SELF, C.OTHER_CUSTOMER, *ADMINS)
+SELF_OR_ADMIN = (*SELF, *ADMINS)
+
+
+def _slug(c: Caller) -> str:
+    return c.name.lower().replace("_", "-")
+
+
+MATRIX: dict[str, Row] = {
+    "billingHealth": Row(lambda w, c: Call("/billing/health"), anyone(200), mutates=False),
+    "getBillingOpenapi": Row(lambda w, c: Call("/billing/openapi"), anyone(200), mutates=False),
+    "GetFeatures": Row(lambda w, c: Call("/features"), anyone(200), mutates=False),
+    # Every person of the world is a customer already: a repeat sign-up answers 200 and changes nothing.
+    "CreateCustomer": Row(lambda w, c: Call("/customers", {}), customers(200, *EVERY_CUSTOMER), mutates=False),
+    "SearchCustomers": Row(lambda w, c: Call("/customers"), customers(200, *ADMINS, others=403), mutates=False),
+    # The caller's own: every customer reads theirs.
+    "GetAuthenticatedCustomer": Row(lambda w, c: Call("/customers/me"), customers(200, *EVERY_CUSTOMER), mutates=False),
+    "GetCustomerBalance": Row(lambda w, c: Call("/customers/balance"), customers(200, *EVERY_CUSTOMER), mutates=False),
+    "GetCustomerEvents": Row(lambda w, c: Call("/customers/events"), customers(200, *EVERY_CUSTOMER), mutates=False),
+    "GetCustomerById": Row(lambda w, c: Call("/customers/cust"), customers(200, *SELF_OR_ADMIN), mutates=False),
+    "GetCustomerBalanceById": Row(
+        lambda w, c: Call("/customers/cust/balance"), customers(200, *SELF_OR_ADMIN), mutates=False
+    ),
+    "GetCustomerEventsById": Row(
+        lambda w, c: Call("/customers/cust/events"), customers(200, *SELF_OR_ADMIN), mutates=False
+    ),
+    "GetAdminCustomerBalance": Row(lambda w, c: Call("/admin/customers/cust/balance"), secret_only(200), mutates=False),
+    "ListCustomerAPIKeys": Row(
+        lambda w, c: Call("/customers/api-keys"), customers(200, *EVERY_CUSTOMER), mutates=False
+    ),
+    "CreateCustomerAPIKey": Row(
+        lambda w, c: Call("/customers/api-keys", {"name": f"k-{_slug(c)}"}),
+        customers(201, *EVERY_CUSTOMER),
+    ),
+    "DeleteCustomerAPIKey": Row(
+        lambda w, c: Call(f"/customers/api-keys/{w.key_id}"),
+        Access(
+            {C.CUSTOMER: 204},
+            {**{c: 401 for c in BAD_CREDENTIALS}, C.OTHER_CUSTOMER: 404, C.ADMIN_CLAIM: 404, C.ADMIN_DB: 404},
+            {C.CUSTOMER_KEY: "the same customer as the login, whose key is deleted once"},
+        ),
+    ),
+    "VerifyApiKey": Row(
+        lambda w, c: Call("/admin/verify-api-key", {"api_key": w.keys[C.CUSTOMER_KEY]}), secret_only(200), False
+    ),
+    "SyncApiKeyDeletion": Row(
+        lambda w, c: Call(
+            "/admin/sync-api-key-deletion",
+            {
+                "event": "delete",
+                "customer_id": "cust",
+                "key_hash": hashlib.sha256(w.keys[C.CUSTOMER_KEY].encode()).hexdigest(),
+            },
+        ),
+        secret_only(200),
+    ),
+    "GenerateAdminToken": Row(lambda w, c: Call("/admin/generate-token"), customers(200, *ADMINS, others=403)),
+    "CreateCustomerStorageResource": Row(
+        lambda w, c: Call("/customers/storage", {"file_name": "in.png", "content_type": "image/png"}),
+        customers(200, *EVERY_CUSTOMER),
+        mutates=False,
+    ),
+}
+
+
+def build_world(api: RegistryClient) -> World:
+    api.use(settings=replace_settings(api, ADMIN_SECRET_DIGEST=hashlib.sha256(SECRET.encode()).hexdigest()))
+    with api.container.sessions() as s:
+        s.add(User(id="dbadmin", email="dbadmin@example.com", is_admin=True))
+        s.commit()
+    for uid in UIDS.values():
+        assert api.post("/customers", as_=uid, admin=uid == "root").status_code == 201
+    keys: dict[Caller, str] = {}
+    ids: dict[Caller, str] = {}
+    for caller in (*KEYS, C.CUSTOMER):
+        created = api.post("/customers/api-keys", as_="cust", json_body={"name": _slug(caller)}).get_json()["api_key"]
+        keys[caller], ids[caller] = created["plaintext_key"], created["id"]
+    assert api.delete(f"/customers/api-keys/{ids[C.DELETED_KEY]}", as_="cust").status_code == 204
+    with api.container.sessions() as s:
+        s.execute(update(ApiKey).where(ApiKey.id == ids[C.EXPIRED_KEY]).values(expires_at=utcnow() - timedelta(1)))
+        s.commit()
+    # A key's last use is written at most once a minute: used now, the calls below write nothing for it.
+    assert api.get("/customers/me", headers={"X-API-KEY": keys[C.CUSTOMER_KEY]}).status_code == 200
+    return World(keys, ids[C.CUSTOMER])
+
+
+def send(api: RegistryClient, world: World, route: Route, call: Call, caller: Caller) -> TestResponse:
+    kw: dict[str, Any] = {"json_body": call.json_body, "query": call.query}
+    if caller in UIDS:
+        kw.update(as_=UIDS[caller], admin=caller is C.ADMIN_CLAIM)
+    elif caller in KEYS:
+        kw["headers"] = {"X-API-KEY": world.keys[caller]}
+    elif caller in SECRETS:
+        kw["headers"] = {"X-Comfy-Admin-Secret": SECRET if caller is C.ADMIN_SECRET else "not-it"}
+    return api.call(route.method, call.path, **kw)
+
+
+_OPERATION_OF = Map(
+    [Rule(r.path, endpoint=r.operation_id, methods=[r.method]) for r in all_routes()], strict_slashes=False
+)
+WEBHOOKS = {r.operation_id for r in all_routes() if r.path.startswith("/webhook/")}
+COVERED = [r for r in all_routes() if r.operation_id not in WEBHOOKS]
+
+
+def test_every_row_is_a_billing_route_and_names_every_caller() -> None:
+    assert set(MATRIX) == {r.operation_id for r in COVERED}
+    for operation_id, row in MATRIX.items():
+        access = row.access
+        groups = [set(access.allowed), set(access.refused), set(access.not_applicable)]
+        assert set().union(*groups) == set(Caller), f"{operation_id} leaves out {set(Caller) - set().union(*groups)}"
+        assert sum(len(g) for g in groups) == len(Caller), f"{operation_id} names a caller twice"
+        assert access.allowed, f"{operation_id}: nobody may call it"
+
+
+@pytest.mark.parametrize("route", COVERED, ids=lambda r: f"{r.method} {r.path}")
+def test_only_allowed_callers_pass_and_refusals_change_nothing(api: RegistryClient, route: Route) -> None:
+    row = MATRIX.get(route.operation_id)
+    if row is None:
+        pytest.fail(f"{route.method} {route.path} ({route.operation_id}) has no row in the authorization matrix")
+    world = build_world(api)
+    before = snapshot(api.container)
+    for caller, status in row.access.refused.items():
+        call = row.request(world, caller)
+        matched = _OPERATION_OF.bind("localhost").match(call.path, method=route.method)[0]
+        assert matched == route.operation_id, f"the row of {route.operation_id} calls {matched}"
+        r = send(api, world, route, call, caller)
+        assert r.status_code == status, f"{caller.value}: {r.status_code} {r.get_data(as_text=True)}"
+        assert not changes(before, snapshot(api.container)), f"refused {caller.value} changed the database"
+    for caller, status in row.access.allowed.items():
+        r = send(api, world, route, row.request(world, caller), caller)
+        assert r.status_code == status, f"{caller.value}: {r.status_code} {r.get_data(as_text=True)}"
+    changed = changes(before, snapshot(api.container))
+    assert bool(changed) == row.mutates, f"allowed calls changed: {changed}"
