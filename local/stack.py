@@ -112,9 +112,9 @@ class LocalStack:
         export.run_task(self.container, payload)
 
     def _holds_sweep(self) -> Any:
-        import importlib
+        from functions.billing.jobs import holds
 
-        return importlib.import_module("functions.billing.jobs.holds").sweep(self.container)
+        return holds.sweep(self.container)
 
     def _reconcile(self) -> Any:
         from functions.billing.jobs import reconcile

@@ -9,6 +9,7 @@ their signature, not by a caller: tests/billing/test_webhooks.py covers them."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +26,7 @@ from shared.db.billing_models import ApiKey
 from shared.db.models import User
 from shared.db.types import utcnow
 from shared.http.router import Route
+from shared.ledger.accounts import EntryKind
 from tests.billing.test_customers import replace_settings
 from tests.faults.support import changes, snapshot
 from tests.support import RegistryClient
@@ -157,6 +159,20 @@ MATRIX: dict[str, Row] = {
         secret_only(200),
     ),
     "GenerateAdminToken": Row(lambda w, c: Call("/admin/generate-token"), customers(200, *ADMINS, others=403)),
+    "GetCustomerUsage": Row(lambda w, c: Call("/customers/usage", {}), customers(200, *EVERY_CUSTOMER), mutates=False),
+    "GetCustomerUsageTimeSeries": Row(
+        lambda w, c: Call("/customers/usage/timeseries"), customers(200, *EVERY_CUSTOMER), mutates=False
+    ),
+    "TrackCustomerUsage": Row(
+        lambda w, c: Call(
+            "/customers/cust/usage", {"transaction_id": str(uuid.uuid4()), "params": {"amount_micros": 1}}
+        ),
+        secret_only(200),
+    ),
+    # Without Metronome there is nothing to archive: the one allowed caller learns so (503), and nothing changes.
+    "PostAdminArchiveMetronomeData": Row(
+        lambda w, c: Call("/admin/customers/cust/archive-metronome-data"), secret_only(503), mutates=False
+    ),
     "CreateCustomerStorageResource": Row(
         lambda w, c: Call("/customers/storage", {"file_name": "in.png", "content_type": "image/png"}),
         customers(200, *EVERY_CUSTOMER),
@@ -183,6 +199,9 @@ def build_world(api: RegistryClient) -> World:
         s.commit()
     # A key's last use is written at most once a minute: used now, the calls below write nothing for it.
     assert api.get("/customers/me", headers={"X-API-KEY": keys[C.CUSTOMER_KEY]}).status_code == 200
+    with api.container.billing_uow() as uow:
+        uow.ledger.grant("matrix-credit", EntryKind.PROMOTION, "cust", 10_000_000)
+        uow.commit()
     return World(keys, ids[C.CUSTOMER])
 
 

@@ -51,7 +51,7 @@ def test_credit_checkout_round_trip(stripe_api: RegistryClient, stripe_servers: 
     assert created["mode"] == "payment" and created["client_reference_id"] == "ada"
     assert created["amount_total"] == 1234
     assert created["metadata"] == {"customer_id": "ada", "amount_micros": "12340000", "purpose": "credit"}
-    request = next(s for s in front.seen if s.path == "/v1/checkout/sessions" and s.method == "POST")
+    request = [s for s in front.seen if s.path == "/v1/checkout/sessions" and s.method == "POST"][-1]
     assert request.headers["Authorization"] == f"Bearer {SECRET_KEY}"
     assert request.headers["Idempotency-Key"].startswith("credit-checkout:ada:")
     assert request.form["payment_intent_data"]["metadata"]["purpose"] == "credit"

@@ -18,8 +18,9 @@ from werkzeug.test import Client
 
 from functions.billing.jobs import export, reconcile
 from local.stack import LocalStack
+from shared.adapters.inprocess_tasks import InProcessTaskQueue
 from shared.bootstrap import Container, set_container
-from shared.db.billing_models import LedgerAccount, LedgerEntry
+from shared.db.billing_models import LedgerAccount, LedgerEntry, UsageExport
 from shared.db.types import utcnow
 from shared.ledger.accounts import EntryKind
 from shared.ledger.book import Balance
@@ -38,6 +39,7 @@ from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 USD = 1_000_000
+HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
@@ -217,7 +219,23 @@ def test_the_local_stack_runs_exports_and_the_reconciliation(
         r = Client(stack).post("/_local/jobs/reconcile")
         assert r.status_code == 200
         assert "reconcile: {" in r.get_data(as_text=True) and "'ok': True" in r.get_data(as_text=True)
-        assert "holds-sweep" in stack.jobs and "reconcile" in stack.on_demand
+        assert "reconcile" in stack.on_demand and "holds-sweep" not in stack.on_demand
+        swept = Client(stack).post("/_local/jobs/holds-sweep")
+        assert swept.status_code == 200 and "'requeued_exports': 0" in swept.get_data(as_text=True)
     finally:
         stack.stop()
         set_container(None)
+
+
+def test_billing_holds_sweep_requeues_lost_exports(container: Container) -> None:
+    funded(container, "gina", 5 * USD)
+    entry_id = charge(container, "gina", 1_000, "call-1")  # nothing subscribed: its task is lost
+    with container.sessions() as s:
+        s.execute(update(UsageExport).where(UsageExport.entry_id == entry_id).values(created_at=utcnow() - HOUR))
+        s.commit()
+    app = functions_framework.create_app("billing_holds_sweep", str(ROOT / "functions/billing/main.py"), "http")
+    body = Client(app).post("/").get_json()
+    assert body["requeued_exports"] == 1
+    tasks = container.tasks
+    assert isinstance(tasks, InProcessTaskQueue)
+    assert tasks.enqueued[-1][1].startswith(f"usage-{entry_id}-h")

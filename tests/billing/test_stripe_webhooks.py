@@ -138,59 +138,68 @@ def scenario(api: RegistryClient, servers: StripeServers, uid: str) -> list[byte
     new_customer(api, uid)
     completed = paid_checkout(api, servers, uid, 20 * USD)
     customer = stripe_id(api, uid)
-    direct = servers.direct
-    charge_id = servers.front.sessions[completed["id"]]["_charge"]
-    refund = direct.v1.refunds.create(params={"charge": charge_id, "amount": 500}).to_dict()
-    refunded = direct.v1.charges.retrieve(charge_id).to_dict()
-    without_list = {k: v for k, v in refunded.items() if k != "refunds"}  # API versions since 2022-11-15
-    disputed = credit_charge(servers, customer, uid, 800)
-    dispute = {"id": f"dp_{uid}", "object": "dispute", "amount": 800, "charge": disputed["id"], "reason": "fraudulent"}
-    inquiry = {**dispute, "id": f"dp_inq_{uid}", "status": "warning_needs_response"}
-    invoice = {
-        "id": f"in_credit_{uid}",
-        "object": "invoice",
-        "status": "paid",
-        "amount_paid": 1000,
-        "customer": customer,
-        "metadata": {"purpose": "credit", "customer_id": uid},
-    }
-    sub_invoice = {
-        "id": f"in_sub_{uid}",
-        "object": "invoice",
-        "status": "paid",
-        "amount_paid": 2000,
-        "customer": customer,
-        "parent": {"subscription_details": {"metadata": {"tier": "pro"}}},
-    }
-    now = int(time.time())
-    sub = {
-        "id": f"sub_{uid}",
-        "object": "subscription",
-        "customer": customer,
-        "metadata": {"customer_id": uid},
-        "items": {"object": "list", "data": [{"price": {"id": PRICES["standard"]}, "current_period_end": now + 86400}]},
-    }
-    newer = {
-        **sub,
-        "status": "active",
-        "items": {"object": "list", "data": [{"price": {"id": PRICES["pro"]}, "current_period_end": now + 2 * 86400}]},
-    }
     return [
         event("checkout.session.completed", completed),
         event("checkout.session.async_payment_succeeded", completed),
-        event("invoice.paid", invoice),
-        event("invoice.payment_succeeded", invoice),
-        event("invoice.paid", sub_invoice),
+        *invoice_events(uid, customer),
+        *refund_events(servers, servers.front.sessions[completed["id"]]["_charge"]),
+        *dispute_events(servers, customer, uid),
+        *subscription_events(uid, customer),
+    ]
+
+
+def invoice_events(uid: str, customer: str) -> list[bytes]:
+    paid = {"object": "invoice", "status": "paid", "customer": customer}
+    credit = {
+        **paid,
+        "id": f"in_credit_{uid}",
+        "amount_paid": 1000,
+        "metadata": {"purpose": "credit", "customer_id": uid},
+    }
+    tier = {**paid, "id": f"in_sub_{uid}", "amount_paid": 2000, "parent": {"subscription_details": {"metadata": {}}}}
+    return [
+        event("invoice.paid", credit),
+        event("invoice.payment_succeeded", credit),
+        event("invoice.paid", tier),
+        event("invoice.payment_succeeded", tier),
+    ]
+
+
+def refund_events(servers: StripeServers, charge_id: str) -> list[bytes]:
+    """A $5 refund of the $20 checkout's charge (localstripe's), as each event type that can bring it."""
+    refund = servers.direct.v1.refunds.create(params={"charge": charge_id, "amount": 500}).to_dict()
+    refunded = servers.direct.v1.charges.retrieve(charge_id).to_dict()
+    without_list = {k: v for k, v in refunded.items() if k != "refunds"}  # API versions since 2022-11-15
+    return [
         event("charge.refunded", refunded),
         event("charge.refunded", without_list),
         event("refund.created", refund),
         event("charge.refund.updated", refund),
+    ]
+
+
+def dispute_events(servers: StripeServers, customer: str, uid: str) -> list[bytes]:
+    """An $8 credit charge disputed and won, and an inquiry (which moves no money)."""
+    disputed = credit_charge(servers, customer, uid, 800)
+    dispute = {"id": f"dp_{uid}", "object": "dispute", "amount": 800, "charge": disputed["id"], "reason": "fraudulent"}
+    return [
         event("charge.dispute.created", {**dispute, "status": "needs_response"}),
         event("charge.dispute.funds_withdrawn", {**dispute, "status": "needs_response"}),
         event("charge.dispute.closed", {**dispute, "status": "won"}),
-        event("charge.dispute.created", inquiry),
-        event("customer.subscription.created", {**sub, "status": "incomplete"}, created=now - 10),
-        event("customer.subscription.updated", newer, created=now),
+        event("charge.dispute.created", {**dispute, "id": f"dp_inq_{uid}", "status": "warning_needs_response"}),
+    ]
+
+
+def subscription_events(uid: str, customer: str) -> list[bytes]:
+    now = int(time.time())
+    sub = {"id": f"sub_{uid}", "object": "subscription", "customer": customer, "metadata": {"customer_id": uid}}
+    first = [{"price": {"id": PRICES["standard"]}, "current_period_end": now + 86400}]
+    later = [{"price": {"id": PRICES["pro"]}, "current_period_end": now + 2 * 86400}]
+    created = {**sub, "status": "incomplete", "items": {"object": "list", "data": first}}
+    updated = {**sub, "status": "active", "items": {"object": "list", "data": later}}
+    return [
+        event("customer.subscription.created", created, created=now - 10),
+        event("customer.subscription.updated", updated, created=now),
     ]
 
 

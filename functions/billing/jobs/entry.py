@@ -11,7 +11,6 @@ Only their scheduler's or queue's service account may invoke these functions (IA
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from typing import Any
@@ -37,9 +36,10 @@ def reconcile(request: Request) -> Response:
 
 
 def holds_sweep(request: Request) -> Response:
+    from functions.billing.jobs.holds import sweep
+
     try:
-        holds = importlib.import_module("functions.billing.jobs.holds")
-        return json_response(holds.sweep(get_container()))
+        return json_response(sweep(get_container()))
     except Exception as exc:  # noqa: BLE001
         return to_response(exc)
 

@@ -6,12 +6,9 @@ a task may run twice, a resend after a lost answer is harmless. A row moves `que
 no Metronome is configured: the ledger alone meters); a failure leaves it `queued` with the error and the attempt
 counted, and raises, so the task answers 503 and Cloud Tasks retries it with backoff.
 
-The queue (terraform: `google_cloud_tasks_queue` USAGE_EXPORT_QUEUE) should retry for as long as Metronome still
-takes the event (it accepts events backdated by up to 34 days and de-duplicates over the same span):
-    retry_config:  max_attempts = 200, max_retry_duration = "604800s" (7 days),
-                   min_backoff = "10s", max_backoff = "3600s", max_doublings = 8
-    rate_limits:   max_dispatches_per_second = 50, max_concurrent_dispatches = 20
-A task that gives up leaves its row `queued`: `requeue_unsent` (called by billing-holds-sweep) queues such rows
+The queue (terraform/tasks.tf, USAGE_EXPORT_QUEUE) retries a failed task 20 times, backing off from 10 s, doubling,
+up to an hour (about 12 hours in all), at most 20 dispatches a second and 20 at once. Longer is not needed: a task
+that gives up leaves its row `queued`, and `requeue_unsent` (called by billing-holds-sweep) queues such rows
 again under a new key each hour, and the reconciliation reports what Metronome still lacks."""
 
 from __future__ import annotations

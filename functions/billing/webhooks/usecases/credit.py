@@ -103,7 +103,8 @@ def invoice_paid(uow: BillingUnitOfWork, event: WebhookEvent, prices: Mapping[st
     invoice_id = str(invoice["id"])
     customer_id = _metadata(invoice).get("customer_id") or _stripe_customer(uow, invoice)
     if not _invoice_is_credit(invoice):
-        if customer_id and uow.customers.get(customer_id) is not None:
+        # Noted once: Stripe sends both invoice.paid and invoice.payment_succeeded for one payment.
+        if event.type == "invoice.paid" and customer_id and uow.customers.get(customer_id) is not None:
             uow.record(customer_id, "invoice_paid", invoice_id=invoice_id, amount_micros=micros_of_cents(cents))
         return
     key = f"purchase:invoice:{invoice_id}"
