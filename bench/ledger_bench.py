@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from shared.billing.uow import BillingUnitOfWork
+from shared.billing.uow import SqlBillingUnitOfWork
 from shared.db import migrate
 from shared.db.engine import Pool, make_engine, session_factory
 from shared.ledger.accounts import EntryKind
@@ -77,7 +77,7 @@ def measure(url: str, threads: int, seconds: float) -> tuple[float, float]:
     engine = make_engine(url, pool=Pool(size=threads, overflow=0, timeout=30))
     sessions = session_factory(engine)
     customers = [f"bench-{threads}-{t}" for t in range(threads)]
-    with BillingUnitOfWork(sessions, _NoTasks()) as uow:
+    with SqlBillingUnitOfWork(sessions, _NoTasks()) as uow:
         for c in customers:
             uow.customers.create_if_missing(c, {"email": None})
             uow.ledger.grant(f"bench-grant:{c}", EntryKind.PROMOTION, c, 10**15)
@@ -91,10 +91,10 @@ def measure(url: str, threads: int, seconds: float) -> tuple[float, float]:
             )
 
     def pair(t: int, i: int) -> None:
-        with BillingUnitOfWork(sessions, _NoTasks()) as uow:
+        with SqlBillingUnitOfWork(sessions, _NoTasks()) as uow:
             hold = uow.ledger.place_hold(f"bench:{threads}:{t}:{i}:{time.monotonic_ns()}", customers[t], 1_000)
             uow.commit()
-        with BillingUnitOfWork(sessions, _NoTasks()) as uow:
+        with SqlBillingUnitOfWork(sessions, _NoTasks()) as uow:
             uow.ledger.capture(hold.id, 600)
             uow.commit()
 

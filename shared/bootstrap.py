@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.auth.firebase import TokenVerifier
 from shared.billing.ports import PaymentGateway, TaskQueue, UsageMeter
-from shared.billing.uow import BillingUnitOfWork
+from shared.billing.uow import BillingUnitOfWork, SqlBillingUnitOfWork
 from shared.ports import BlobStore, DownloadTally, EventPublisher, SearchIndex, ServiceVerifier
 from shared.read_cache import ReadCache
 from shared.settings import Settings, get_settings
@@ -81,7 +81,7 @@ def bootstrap(settings: Settings, **ports: Any) -> Container:
 
     uow = ports.pop("uow", None) or new_uow
     tasks = ports.pop("tasks", None) or _tasks(settings)
-    billing_uow = ports.pop("billing_uow", None) or (lambda: BillingUnitOfWork(sessions, tasks))
+    billing_uow = ports.pop("billing_uow", None) or (lambda: SqlBillingUnitOfWork(sessions, tasks))
     container = Container(
         settings=settings,
         uow=uow,

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.adapters.database_search import DatabaseSearchIndex
-from shared.billing.uow import BillingUnitOfWork
+from shared.billing.uow import BillingUnitOfWork, SqlBillingUnitOfWork
 from shared.bootstrap import Container, get_container, set_container
 from shared.db import grants
 from shared.db.engine import session_factory
@@ -77,7 +77,7 @@ def as_role(c: Container, sessions: sessionmaker[Session]) -> Container:
         return SqlUnitOfWork(sessions, c.publisher, c.settings.events_topic, c.read_cache.invalidate)
 
     def new_billing_uow() -> BillingUnitOfWork:
-        return BillingUnitOfWork(sessions, c.tasks)
+        return SqlBillingUnitOfWork(sessions, c.tasks)
 
     search = DatabaseSearchIndex(new_uow) if isinstance(c.search, DatabaseSearchIndex) else c.search
     return replace(c, sessions=sessions, uow=new_uow, search=search, billing_uow=new_billing_uow)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -12,20 +11,22 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from shared.billing.repository_ports import LAST_USED_RESOLUTION, UNGROUPED, CustomerFilters, UsageBucket
 from shared.db.billing_models import ApiKey, Customer, CustomerEvent, LedgerEntry, UsageExport
 from shared.db.models import User
 from shared.db.types import utcnow
 
-# A key's last-used time is written at most this often, so a busy key costs no write per call.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class CustomerFilters:
-    email: str = ""
-    name: str = ""
-    stripe_id: str = ""
-    metronome_id: str = ""
+__all__ = [
+    "LAST_USED_RESOLUTION",
+    "UNGROUPED",
+    "ApiKeys",
+    "CustomerEvents",
+    "CustomerFilters",
+    "Customers",
+    "LedgerReports",
+    "UsageBucket",
+    "UsageExports",
+]
 
 
 class Customers:
@@ -183,17 +184,6 @@ class UsageExports:
         )
 
 
-@dataclass(frozen=True)
-class UsageBucket:
-    """Charges of one customer in one period (its start, UTC) and one group (a model, endpoint or product)."""
-
-    period_start: datetime
-    group_key: str
-    amount: int
-
-
-# What `LedgerReports.usage_buckets` groups by: a key of the capture entry's details, then the product, then this.
-UNGROUPED = "other"
 _SQLITE_TRUNC = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00", "month": "%Y-%m-01 00:00:00"}
 
 

@@ -94,6 +94,29 @@ def stripe_api(api: RegistryClient, stripe_servers: StripeServers) -> RegistryCl
     return api
 
 
+def ensure_plan(servers: StripeServers, plan_id: str, amount: int = 2000, interval: str = "month") -> None:
+    """A price (a localstripe plan) that subscription checkout can name, made once per localstripe."""
+    direct = servers.direct
+    try:
+        direct.v1.plans.retrieve(plan_id)
+    except Exception:  # noqa: BLE001 - not there yet
+        params = {
+            "id": plan_id,
+            "amount": amount,
+            "currency": "usd",
+            "interval": interval,
+            "product": {"name": plan_id},
+        }
+        direct.v1.plans.create(params=params)
+
+
+def ensure_plans(servers: StripeServers) -> None:
+    """Every price of PRICES: yearly ones at 200 USD a year, the rest 20 USD a month."""
+    for tier, price in PRICES.items():
+        yearly = "yearly" in tier
+        ensure_plan(servers, price, 20000 if yearly else 2000, "year" if yearly else "month")
+
+
 # -- events, signed as Stripe signs them --------------------------------------------------------------------------
 def signature(payload: bytes, *, secret: str = WEBHOOK_SECRET, at: int | None = None) -> str:
     stamp = int(time.time()) if at is None else at

@@ -22,14 +22,18 @@ from werkzeug.routing import Map, Rule
 from werkzeug.test import TestResponse
 
 from functions.billing.app import all_routes
+from shared.adapters.stripe_payments import StripePayments
 from shared.db.billing_models import ApiKey
 from shared.db.models import User
 from shared.db.types import utcnow
 from shared.http.router import Route
 from shared.ledger.accounts import EntryKind
+from tests.billing.stripe_support import PRICES, SECRET_KEY, StripeServers, ensure_plans, stripe_servers
 from tests.billing.test_customers import replace_settings
 from tests.faults.support import changes, snapshot
 from tests.support import RegistryClient
+
+__all__ = ["stripe_servers"]
 
 SECRET = "matrix-admin-secret"
 ROUTES = {r.operation_id: r for r in all_routes()}
@@ -67,6 +71,8 @@ class Call:
 class World:
     keys: dict[Caller, str]
     key_id: str  # a live key of the customer, for DELETE
+    coupons: dict[Caller, str]  # a Stripe coupon for each caller to change or delete
+    promo_codes: dict[Caller, str]
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,68 @@ MATRIX: dict[str, Row] = {
     "PostAdminArchiveMetronomeData": Row(
         lambda w, c: Call("/admin/customers/cust/archive-metronome-data"), secret_only(503), mutates=False
     ),
+    # Payments (Stripe configured: tests/billing/stripe_support.py). What lives only in Stripe changes no table.
+    "InitiateCreditPurchase": Row(
+        lambda w, c: Call("/customers/credit", {"amount_micros": 10_000_000}), customers(201, *EVERY_CUSTOMER)
+    ),
+    "AccessBillingPortal": Row(lambda w, c: Call("/customers/billing", {}), customers(200, *EVERY_CUSTOMER)),
+    "CreateCloudSubscriptionCheckout": Row(
+        lambda w, c: Call("/customers/cloud-subscription-checkout", {}), customers(201, *EVERY_CUSTOMER)
+    ),
+    "CreateCloudSubscriptionCheckoutTier": Row(
+        lambda w, c: Call("/customers/cloud-subscription-checkout/pro", {}), customers(201, *EVERY_CUSTOMER)
+    ),
+    "GetCloudSubscriptionStatus": Row(
+        lambda w, c: Call("/customers/cloud-subscription-status"), customers(200, *EVERY_CUSTOMER), mutates=False
+    ),
+    "GetAdminCustomerCloudSubscriptionStatus": Row(
+        lambda w, c: Call("/admin/customers/cust/cloud-subscription-status"), secret_only(200), mutates=False
+    ),
+    "DeleteAdminCustomerStripeData": Row(lambda w, c: Call("/admin/customers/cust/stripe-data"), secret_only(200)),
+    "ListCoupons": Row(lambda w, c: Call("/customers/admin/coupons"), customers(200, *ADMINS, others=403), False),
+    "CreateCoupon": Row(
+        lambda w, c: Call("/customers/admin/coupons", _coupon()),
+        customers(201, *ADMINS, others=403),
+        mutates=False,
+    ),
+    "GetCoupon": Row(
+        lambda w, c: Call(f"/customers/admin/coupons/{w.coupons[C.ADMIN_CLAIM]}"),
+        customers(200, *ADMINS, others=403),
+        mutates=False,
+    ),
+    "UpdateCoupon": Row(
+        lambda w, c: Call(f"/customers/admin/coupons/{w.coupons[C.ADMIN_CLAIM]}", {"metadata": {"by": _slug(c)}}),
+        customers(200, *ADMINS, others=403),
+        mutates=False,
+    ),
+    "DeleteCoupon": Row(
+        lambda w, c: Call(f"/customers/admin/coupons/{w.coupons.get(c, w.coupons[C.ADMIN_CLAIM])}"),
+        customers(200, *ADMINS, others=403),
+        mutates=False,
+    ),
+    "ListPromoCodes": Row(
+        lambda w, c: Call("/customers/admin/promo-codes"), customers(200, *ADMINS, others=403), mutates=False
+    ),
+    "CreatePromoCode": Row(
+        lambda w, c: Call("/customers/admin/promo-codes", {"coupon_id": w.coupons[C.ANONYMOUS]}),
+        customers(201, *ADMINS, others=403),
+        mutates=False,
+    ),
+    "GetPromoCode": Row(
+        lambda w, c: Call(f"/customers/admin/promo-codes/{w.promo_codes[C.ADMIN_CLAIM]}"),
+        customers(200, *ADMINS, others=403),
+        mutates=False,
+    ),
+    "UpdatePromoCode": Row(
+        lambda w, c: Call(f"/customers/admin/promo-codes/{w.promo_codes[C.ADMIN_CLAIM]}", {"active": False}),
+        customers(200, *ADMINS, others=403),
+        mutates=False,
+    ),
+    "DeletePromoCode": Row(
+        lambda w, c: Call(f"/customers/admin/promo-codes/{w.promo_codes.get(c, w.promo_codes[C.ADMIN_CLAIM])}"),
+        customers(200, *ADMINS, others=403),
+        mutates=False,
+    ),
     "CreateCustomerStorageResource": Row(
         lambda w, c: Call("/customers/storage", {"file_name": "in.png", "content_type": "image/png"}),
         customers(200, *EVERY_CUSTOMER),
@@ -181,8 +249,15 @@ MATRIX: dict[str, Row] = {
 }
 
 
-def build_world(api: RegistryClient) -> World:
-    api.use(settings=replace_settings(api, ADMIN_SECRET_DIGEST=hashlib.sha256(SECRET.encode()).hexdigest()))
+def build_world(api: RegistryClient, stripe: StripeServers) -> World:
+    settings = replace_settings(
+        api,
+        ADMIN_SECRET_DIGEST=hashlib.sha256(SECRET.encode()).hexdigest(),
+        STRIPE_SECRET_KEY=SECRET_KEY,
+        STRIPE_API_BASE=stripe.front.url,
+        SUBSCRIPTION_PRICES=dict(PRICES),
+    )
+    api.use(settings=settings, payments=StripePayments.from_settings(settings))  # type: ignore[arg-type]
     with api.container.sessions() as s:
         s.add(User(id="dbadmin", email="dbadmin@example.com", is_admin=True))
         s.commit()
@@ -201,8 +276,24 @@ def build_world(api: RegistryClient) -> World:
     assert api.get("/customers/me", headers={"X-API-KEY": keys[C.CUSTOMER_KEY]}).status_code == 200
     with api.container.billing_uow() as uow:
         uow.ledger.grant("matrix-credit", EntryKind.PROMOTION, "cust", 10_000_000)
+        stripe_id = api.container.payments.ensure_customer("cust", "cust@example.com", "Cust")
+        uow.customers.get("cust").stripe_customer_id = stripe_id  # type: ignore[union-attr]
         uow.commit()
-    return World(keys, ids[C.CUSTOMER])
+    ensure_plans(stripe)
+    coupons = {c: _admin_post(api, "/customers/admin/coupons", _coupon())["id"] for c in Caller}
+    promo = {"coupon_id": coupons[C.ANONYMOUS]}
+    promos = {c: _admin_post(api, "/customers/admin/promo-codes", promo)["id"] for c in ADMINS}
+    return World(keys, ids[C.CUSTOMER], coupons, promos)
+
+
+def _coupon() -> dict[str, Any]:
+    return {"id": f"matrix-{uuid.uuid4().hex[:10]}", "percent_off": 5, "duration": "once"}
+
+
+def _admin_post(api: RegistryClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    r = api.post(path, as_="root", admin=True, json_body=body)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return dict(r.get_json())
 
 
 def send(api: RegistryClient, world: World, route: Route, call: Call, caller: Caller) -> TestResponse:
@@ -234,11 +325,13 @@ def test_every_row_is_a_billing_route_and_names_every_caller() -> None:
 
 
 @pytest.mark.parametrize("route", COVERED, ids=lambda r: f"{r.method} {r.path}")
-def test_only_allowed_callers_pass_and_refusals_change_nothing(api: RegistryClient, route: Route) -> None:
+def test_only_allowed_callers_pass_and_refusals_change_nothing(
+    api: RegistryClient, stripe_servers: StripeServers, route: Route
+) -> None:
     row = MATRIX.get(route.operation_id)
     if row is None:
         pytest.fail(f"{route.method} {route.path} ({route.operation_id}) has no row in the authorization matrix")
-    world = build_world(api)
+    world = build_world(api, stripe_servers)
     before = snapshot(api.container)
     for caller, status in row.access.refused.items():
         call = row.request(world, caller)

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from shared.adapters.cloud_tasks import USAGE_EXPORT, CloudTasksQueue, task_id
-from shared.billing.uow import BillingUnitOfWork
+from shared.billing.uow import SqlBillingUnitOfWork
 from shared.bootstrap import Container
 from shared.errors import Unavailable
 from tests.billing.usage_support import (
@@ -140,7 +140,7 @@ def test_a_capture_is_exported_through_cloud_tasks_once(
             container,
             tasks=queue,
             usage_meter=meter_for(metronome),
-            billing_uow=lambda: BillingUnitOfWork(container.sessions, queue),
+            billing_uow=lambda: SqlBillingUnitOfWork(container.sessions, queue),
         )
         try:
             funded(c, "alice", 10_000_000)

@@ -4,14 +4,18 @@ captures of at most the held amount, releases and expiry, take-backs that may go
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 import pytest
 
 from functions.billing.jobs.holds import expire_stale_holds
+from shared.billing.uow import BillingUnitOfWork
 from shared.bootstrap import Container
+from shared.db.billing_models import CreditHold
 from shared.db.types import utcnow
 from shared.errors import Conflict, InvalidInput, PaymentRequired
 from shared.ledger.accounts import EntryKind, HoldStatus
+from shared.ledger.book import Ledger
 from tests.billing.ledger_support import assert_balanced, balance, customer_with_credit, entries
 
 
@@ -127,8 +131,8 @@ def test_the_sweep_expires_only_old_holds(container: Container) -> None:
     result = expire_stale_holds(container.billing_uow, timedelta(minutes=60), now=later)
     assert (result.expired, result.expired_micros) == (1, 1_000_000)
     with container.billing_uow() as uow:
-        assert uow.ledger.hold(old.id).status == HoldStatus.EXPIRED  # type: ignore[union-attr]
-        assert uow.ledger.hold(fresh.id).status == HoldStatus.HELD  # type: ignore[union-attr]
+        assert _hold(uow, old.id).status == HoldStatus.EXPIRED
+        assert _hold(uow, fresh.id).status == HoldStatus.HELD
     assert balance(container, "hal").available == 2_500_000
     assert expire_stale_holds(container.billing_uow, timedelta(minutes=60), now=later).expired == 0
     assert_balanced(container)
@@ -156,10 +160,10 @@ def test_a_charging_capture_queues_its_usage_export(container: Container) -> Non
         def enqueue(self, kind: str, payload: object, *, key: str, delay_seconds: float = 0) -> None:
             queued.append((kind, key))
 
-    from shared.billing.uow import BillingUnitOfWork
+    from shared.billing.uow import SqlBillingUnitOfWork
 
-    def uow() -> BillingUnitOfWork:
-        return BillingUnitOfWork(container.sessions, Recorder())
+    def uow() -> SqlBillingUnitOfWork:
+        return SqlBillingUnitOfWork(container.sessions, Recorder())
 
     with uow() as work:
         free = work.ledger.place_hold("call-8", "jon", 100)
@@ -172,3 +176,10 @@ def test_a_charging_capture_queues_its_usage_export(container: Container) -> Non
         work.commit()
     assert settled.entry is not None
     assert queued == [("usage-export", f"usage-{settled.entry.id}")]
+
+
+def _hold(uow: BillingUnitOfWork, hold_id: str) -> CreditHold:
+    """The hold's row as the database has it (only the SQL ledger reads holds back: no use case does)."""
+    found = cast(Ledger, uow.ledger).hold(hold_id)
+    assert found is not None
+    return found

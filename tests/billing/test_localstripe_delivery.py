@@ -11,7 +11,15 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from tests.billing.stripe_support import PRICES, WEBHOOK_SECRET, StripeServers, new_customer, stripe_api, stripe_servers
+from tests.billing.stripe_support import (
+    PRICES,
+    WEBHOOK_SECRET,
+    StripeServers,
+    ensure_plan,
+    new_customer,
+    stripe_api,
+    stripe_servers,
+)
 from tests.support import Gateway, RegistryClient
 
 __all__ = ["stripe_api", "stripe_servers"]
@@ -50,17 +58,7 @@ def test_localstripe_delivers_a_signed_subscription_event(
     stripe_api: RegistryClient, stripe_servers: StripeServers, hook: None
 ) -> None:
     direct = stripe_servers.direct
-    try:
-        direct.v1.plans.retrieve(PRICES["pro"])
-    except Exception:  # noqa: BLE001 - made once per localstripe
-        params = {
-            "id": PRICES["pro"],
-            "amount": 2000,
-            "currency": "usd",
-            "interval": "month",
-            "product": {"name": "pro"},
-        }
-        direct.v1.plans.create(params=params)
+    ensure_plan(stripe_servers, PRICES["pro"])
     new_customer(stripe_api, "wes")
     assert stripe_api.post("/customers/billing", as_="wes").status_code == 200  # links a Stripe customer
     with stripe_api.container.billing_uow() as uow:

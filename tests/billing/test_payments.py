@@ -14,6 +14,7 @@ from tests.billing.stripe_support import (
     StripeServers,
     balance,
     deliver,
+    ensure_plans,
     event,
     ledger_ok,
     new_customer,
@@ -144,22 +145,7 @@ def test_billing_portal(stripe_api: RegistryClient, stripe_servers: StripeServer
 
 
 def test_subscription_checkout_maps_tiers_to_prices(stripe_api: RegistryClient, stripe_servers: StripeServers) -> None:
-    direct = stripe_servers.direct
-    for tier, price in PRICES.items():
-        try:
-            direct.v1.plans.retrieve(price)
-        except Exception:  # noqa: BLE001 - made once per localstripe
-            amount = 20000 if "yearly" in tier else 2000
-            interval = "year" if "yearly" in tier else "month"
-            direct.v1.plans.create(
-                params={
-                    "id": price,
-                    "amount": amount,
-                    "currency": "usd",
-                    "interval": interval,
-                    "product": {"name": tier},
-                }
-            )
+    ensure_plans(stripe_servers)
     new_customer(stripe_api, "gus")
     r = stripe_api.post("/customers/cloud-subscription-checkout/pro-yearly", as_="gus", json_body={"utm_source": "x"})
     assert r.status_code == 201, r.get_data(as_text=True)

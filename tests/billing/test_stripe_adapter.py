@@ -8,7 +8,7 @@ import pytest
 
 from shared.adapters.stripe_payments import StripePayments
 from shared.errors import InvalidInput, NotFound, Unavailable
-from tests.billing.stripe_support import SECRET_KEY, WEBHOOK_SECRET, StripeServers, stripe_servers
+from tests.billing.stripe_support import SECRET_KEY, WEBHOOK_SECRET, StripeServers, ensure_plan, stripe_servers
 
 __all__ = ["stripe_servers"]
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -44,12 +44,7 @@ def test_paid_payments_lists_paid_credit_only(stripe_servers: StripeServers) -> 
     methods = direct.v1.payment_methods.list(params={"customer": customer, "type": "card"})
     direct.v1.customers.update(customer, params={"invoice_settings": {"default_payment_method": methods.data[0].id}})
     plan = "plan_adapter_monthly"
-    try:
-        direct.v1.plans.retrieve(plan)
-    except Exception:  # noqa: BLE001 - made once per localstripe
-        direct.v1.plans.create(
-            params={"id": plan, "amount": 1500, "currency": "usd", "interval": "month", "product": {"name": "adapter"}}
-        )
+    ensure_plan(stripe_servers, plan, 1500)
     invoices = {}
     for purpose in ("credit", "subscription"):  # localstripe bills subscriptions only; one is marked as credit
         sub = direct.v1.subscriptions.create(params={"customer": customer, "items": [{"plan": plan}]})

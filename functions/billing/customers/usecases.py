@@ -12,7 +12,7 @@ from shared.db.billing_models import Customer, CustomerEvent
 from shared.errors import Forbidden, NotFound
 from shared.ledger.accounts import EntryKind
 from shared.ledger.book import Balance
-from shared.repositories.billing import CustomerFilters
+from shared.billing.repository_ports import CustomerFilters
 
 
 @dataclass(frozen=True)

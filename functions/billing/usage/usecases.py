@@ -26,7 +26,7 @@ from shared.db.billing_models import Customer
 from shared.db.types import utcnow
 from shared.errors import InvalidInput, NotFound, Unavailable
 from shared.ledger.book import Balance
-from shared.repositories.billing import UsageBucket
+from shared.billing.repository_ports import UsageBucket
 
 GROUPS = ("model", "endpoint", "product")
 GRANULARITIES = ("hour", "day", "month")

@@ -19,7 +19,7 @@ from typing import Any
 
 from shared.billing.uow import BillingUnitOfWork
 from shared.errors import InvalidInput, Unauthenticated, Unavailable
-from shared.repositories.billing import CustomerFilters
+from shared.billing.repository_ports import CustomerFilters
 
 log = logging.getLogger(__name__)
 
