@@ -3,6 +3,7 @@ events delivered in-process, and the scheduled jobs on a timer or on demand."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -127,6 +128,9 @@ class LocalStack:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [f"no job {name!r}; jobs: {', '.join(self.jobs)}".encode()]
         result = job()
+        if isinstance(result, dict):  # a report (the reconciliation, the holds sweep): as the function answers it
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(result).encode()]
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [f"{name}: {result}\n".encode()]
 

@@ -326,7 +326,8 @@ class FakePayments:
 
     def create_object(self, kind: StripeObjectKind, params: Mapping[str, Any]) -> dict[str, Any]:
         self._up()
-        made = {"id": f"{kind}_{new_uuid()[:8]}", "object": kind, **params}
+        defaults = {"active": True} if kind == "promotion_code" else {}  # as Stripe makes them
+        made = {"id": f"{kind}_{new_uuid()[:8]}", "object": kind, **defaults, **params}
         self.objects[kind].insert(0, made)
         return dict(made)
 

@@ -50,7 +50,7 @@ _running: StripeServers | None = None
 _start_lock = threading.Lock()
 
 
-def _servers() -> StripeServers:
+def running_servers() -> StripeServers:
     """One localstripe and one front per test process, whichever module asks first (each module that imports the
     fixture gets a fixture of its own, and localstripe's app can only ever run on one event loop); stopped when the
     process ends."""
@@ -73,7 +73,7 @@ def _stop() -> None:
 
 @pytest.fixture(scope="session")
 def stripe_servers() -> StripeServers:
-    return _servers()
+    return running_servers()
 
 
 @pytest.fixture

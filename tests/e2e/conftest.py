@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,9 +125,15 @@ class ServedStack:
 @pytest.fixture(scope="session")
 def served_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedStack]:
     """`python -m local serve` on a free 127.0.0.1 port with a fresh DATA_DIR, in its own process group."""
+    with serve_stack(tmp_path_factory.mktemp("stack"), {}) as stack:
+        yield stack
+
+
+@contextmanager
+def serve_stack(workdir: Path, settings: dict[str, str]) -> Iterator[ServedStack]:
+    """The local stack served from `workdir` with these settings over the defaults, stopped at the end."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    workdir = tmp_path_factory.mktemp("stack")
     log_path = workdir / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     for var in ("DATABASE_URL", "PUBLIC_BASE_URL", "BLOB_BACKEND", "EVENTS_BACKEND", "PUBSUB_EMULATOR_HOST"):
@@ -140,6 +147,7 @@ def served_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSta
         FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:9099",
         PYTHONUNBUFFERED="1",
     )
+    env.update(settings)
     http = requests.Session()
     http.trust_env = False  # loopback only: never through a proxy from the environment
     with log_path.open("wb") as log:

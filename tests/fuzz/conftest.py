@@ -15,7 +15,17 @@ from sqlalchemy import create_engine, text
 
 from local.events import deliver_finalized
 from shared.adapters.inprocess_publisher import InProcessPublisher
+from shared.adapters.stripe_payments import StripePayments
 from shared.bootstrap import bootstrap, set_container
+from tests.billing.stripe_support import (
+    METRONOME_SECRET,
+    PRICES,
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    ensure_plans,
+    running_servers,
+)
+from tests.billing.usage_support import meter_for, serve_metronome
 from tests.conftest import make_settings
 from tests.fuzz import seed
 from tests.registry.oidc_support import GoogleCerts, ServiceAuth, install
@@ -58,7 +68,10 @@ def fuzz_stack(
     fuzz_database: str, tmp_path_factory: pytest.TempPathFactory, registry_app: object
 ) -> Iterator[FuzzStack]:
     folder = tmp_path_factory.mktemp("fuzz")
-    # The read cache and the download tally as deployed: the fuzzer's repeated reads go through them too.
+    # The read cache and the download tally as deployed: the fuzzer's repeated reads go through them too. Billing
+    # talks to localstripe behind its loopback front, and to a loopback Metronome, as in tests/billing.
+    stripe = running_servers()
+    ensure_plans(stripe)
     settings = make_settings(
         fuzz_database,
         folder / "data",
@@ -66,16 +79,24 @@ def fuzz_stack(
         ADMIN_SECRET_DIGEST=seed.admin_secret_digest(),
         READ_CACHE_SECONDS=30,
         DOWNLOAD_FLUSH_SECONDS=1,
+        STRIPE_SECRET_KEY=SECRET_KEY,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        STRIPE_API_BASE=stripe.front.url,
+        SUBSCRIPTION_PRICES=dict(PRICES),
+        METRONOME_WEBHOOK_SECRET=METRONOME_SECRET,
     )
-    container = bootstrap(settings, publisher=InProcessPublisher())
-    container.blobs.on_finalized(deliver_finalized)  # type: ignore[attr-defined]
-    set_container(container)
-    try:
-        with GoogleCerts() as google:
-            api = RegistryClient(registry_app.test_client(), container)  # type: ignore[attr-defined]
-            service = install(api, google)
-            yield FuzzStack(api, service, seed.seed(api))
-    finally:
-        set_container(None)
-        container.downloads.flush()  # type: ignore[attr-defined]
-        container.engine.dispose()
+    with serve_metronome() as metronome:
+        payments = StripePayments.from_settings(settings)
+        ports = {"payments": payments, "usage_meter": meter_for(metronome)}
+        container = bootstrap(settings, publisher=InProcessPublisher(), **ports)
+        container.blobs.on_finalized(deliver_finalized)  # type: ignore[attr-defined]
+        set_container(container)
+        try:
+            with GoogleCerts() as google:
+                api = RegistryClient(registry_app.test_client(), container)  # type: ignore[attr-defined]
+                service = install(api, google)
+                yield FuzzStack(api, service, seed.seed(api))
+        finally:
+            set_container(None)
+            container.downloads.flush()  # type: ignore[attr-defined]
+            container.engine.dispose()

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.billing.callers import Caller
+from shared.billing.repository_ports import CustomerFilters
 from shared.billing.uow import BillingUnitOfWork
 from shared.db.billing_models import Customer, CustomerEvent
 from shared.errors import Forbidden, NotFound
 from shared.ledger.accounts import EntryKind
 from shared.ledger.book import Balance
-from shared.billing.repository_ports import CustomerFilters
 
 
 @dataclass(frozen=True)

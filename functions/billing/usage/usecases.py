@@ -21,12 +21,12 @@ from typing import Any
 
 from shared.billing.callers import Caller
 from shared.billing.ports import UsageMeter
+from shared.billing.repository_ports import UsageBucket
 from shared.billing.uow import BillingUnitOfWork
 from shared.db.billing_models import Customer
 from shared.db.types import utcnow
 from shared.errors import InvalidInput, NotFound, Unavailable
 from shared.ledger.book import Balance
-from shared.billing.repository_ports import UsageBucket
 
 GROUPS = ("model", "endpoint", "product")
 GRANULARITIES = ("hour", "day", "month")

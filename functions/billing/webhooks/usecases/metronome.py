@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from shared.billing.repository_ports import CustomerFilters
 from shared.billing.uow import BillingUnitOfWork
 from shared.errors import InvalidInput, Unauthenticated, Unavailable
-from shared.billing.repository_ports import CustomerFilters
 
 log = logging.getLogger(__name__)
 
