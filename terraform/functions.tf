@@ -206,6 +206,7 @@ locals {
       releases      = "none"
       search        = "none"
       secrets       = { STRIPE_SECRET_KEY = "stripe-secret-key", METRONOME_API_TOKEN = "metronome-api-token" }
+      env           = { METRONOME_BILLABLE_METRIC_ID = var.metronome_billable_metric_id }
       memory        = "1Gi"
       concurrency   = 1
       timeout       = 900

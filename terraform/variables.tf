@@ -117,6 +117,12 @@ variable "metronome" {
   default     = true
 }
 
+variable "metronome_billable_metric_id" {
+  description = "The Metronome billable metric (a SUM of amount_micros over our usage events) that the reconciliation compares the ledger's charges with; empty skips that comparison."
+  type        = string
+  default     = ""
+}
+
 variable "max_instances" {
   description = "Upper bound of instances of the public registry function; each holds up to 10 database connections."
   type        = number

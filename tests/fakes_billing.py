@@ -216,7 +216,8 @@ class _OnlyOnTheDatabase:
 
 class FakeBillingUnitOfWork:
     """A billing unit of work over a BillingStore. Captures reach `tasks` (as usage-export tasks) only on commit;
-    leaving the block without a commit restores the store as the last commit left it (see the module's docstring)."""
+    leaving the block without a commit restores the store as the last commit left it (see the module's docstring), so
+    two units of work of one store must not be open at once (no use case nests them)."""
 
     def __init__(self, store: BillingStore, tasks: TaskQueue | None = None) -> None:
         self.store = store

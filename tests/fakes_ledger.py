@@ -15,6 +15,7 @@ from shared.db.billing_models import CreditHold, LedgerEntry, UsageExport
 from shared.db.types import new_uuid, utcnow
 from shared.errors import Conflict, InvalidInput, NotFound, PaymentRequired
 from shared.ledger.accounts import AccountKind, EntryKind, HoldStatus, customer_account, require_amount, system_account
+from shared.ledger.audit import LedgerCheck
 from shared.ledger.book import Balance, Posted, Settled
 
 if TYPE_CHECKING:
@@ -112,6 +113,9 @@ class FakeLedger(_Repo):
     def open(self, customer_id: str) -> None:
         for kind in (AVAILABLE, HELD):
             self.db.accounts.setdefault(customer_account(customer_id, kind), 0)
+
+    def audit(self) -> LedgerCheck:
+        return self.db.audit()
 
     def balance(self, customer_id: str) -> Balance:
         get = self.db.accounts.get

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from shared.db.billing_models import ApiKey, CreditHold, Customer, CustomerEvent, LedgerEntry, UsageExport
 from shared.ledger.accounts import EntryKind
+from shared.ledger.audit import LedgerCheck
 from shared.ledger.holds import Settled
 from shared.ledger.postings import Balance, Posted
 
@@ -128,6 +129,10 @@ class CreditLedger(Protocol):
         ...
 
     def balance(self, customer_id: str) -> Balance: ...
+
+    def audit(self) -> LedgerCheck:
+        """Every balance recomputed from the postings, every entry's sum (shared.ledger.audit)."""
+        ...
 
     def grant(
         self,

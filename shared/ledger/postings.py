@@ -24,6 +24,7 @@ from shared.ledger.accounts import (
     customer_account,
     system_account,
 )
+from shared.ledger.audit import LedgerCheck, check
 
 AVAILABLE, HELD = AccountKind.AVAILABLE, AccountKind.HELD
 
@@ -157,6 +158,10 @@ class Postings:
         if not covered:
             raise NotFound(f"No ledger accounts for customer {customer_id}.", code="account_not_found")
         return False
+
+    def audit(self) -> LedgerCheck:
+        """Every balance recomputed from the postings, every entry's sum (see `shared.ledger.audit`)."""
+        return check(self.s)
 
     def _insert(self, table: Any) -> Any:
         dialect = self.s.get_bind().dialect.name

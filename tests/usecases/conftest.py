@@ -1,5 +1,6 @@
-"""Use-case tests: the rules of each area called directly, on the fakes of tests/fakes.py. No database, no HTTP:
-each test runs in milliseconds (the two-database suites keep the SQL, the wire and the concurrency)."""
+"""Use-case tests: the rules of each area called directly, on the fakes of tests/fakes.py (billing's:
+tests/fakes_billing.py). No database, no HTTP: each test runs in milliseconds (the two-database suites keep the SQL,
+the wire and the concurrency)."""
 
 from __future__ import annotations
 

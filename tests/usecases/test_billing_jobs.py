@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 
@@ -113,19 +112,10 @@ def test_an_export_of_no_entry_is_not_found(billing: Container) -> None:
         export.run_task(billing, {"entry_id": "no-such-entry"})
 
 
-# -- the reconciliation ---------------------------------------------------------------------------------------------
-@pytest.fixture
-def ledger_audit(monkeypatch: pytest.MonkeyPatch, billing_store: BillingStore) -> None:
-    """The ledger's own check reads SQL through `uow.session` (shared.ledger.audit.check): on the fakes, the same
-    check computed from the fake's postings stands in for it."""
-    monkeypatch.setattr(reconcile, "audit", SimpleNamespace(check=lambda session: billing_store.audit()))
-
-
 def paid(payment_id: str, customer_id: str | None, micros: int) -> Payment:
     return Payment("checkout_session", payment_id, customer_id, micros, int(utcnow().timestamp()))
 
 
-@pytest.mark.usefixtures("ledger_audit")
 def test_the_reconciliation_credits_a_missing_payment_once(
     billing: Container, payments: FakePayments, billing_store: BillingStore
 ) -> None:
@@ -139,7 +129,6 @@ def test_the_reconciliation_credits_a_missing_payment_once(
     assert billing_store.entries["purchase:checkout_session:cs_1"].details["source"] == "reconcile"
 
 
-@pytest.mark.usefixtures("ledger_audit")
 def test_the_reconciliation_reports_what_differs_and_fixes_nothing(
     billing: Container, payments: FakePayments, meter: FakeMeter, billing_store: BillingStore
 ) -> None:
@@ -172,7 +161,6 @@ def test_the_reconciliation_reports_what_differs_and_fixes_nothing(
     assert balance(billing, "ann").available == 10_000_000 + 5_000_000 + 1_000_000 - 2_000_000  # nothing fixed
 
 
-@pytest.mark.usefixtures("ledger_audit")
 def test_a_check_that_cannot_run_is_reported_and_the_rest_still_run(billing: Container, payments: FakePayments) -> None:
     payments.down = True
     report = reconcile.run(billing)

@@ -30,7 +30,6 @@ from shared.billing.ports import Payment, PaymentGateway, UsageMeter
 from shared.billing.uow import BillingUnitOfWork
 from shared.db.types import utcnow
 from shared.errors import AppError
-from shared.ledger import audit
 from shared.ledger.accounts import EntryKind
 
 if TYPE_CHECKING:
@@ -257,7 +256,7 @@ def _metronome(report: Report, uow_factory: Callable[[], BillingUnitOfWork], met
 # -- 3. the ledger --------------------------------------------------------------------------------------------------
 def _ledger(report: Report, uow_factory: Callable[[], BillingUnitOfWork]) -> None:
     with uow_factory() as uow:
-        result = audit.check(uow.session)
+        result = uow.ledger.audit()
     if result.total != 0:
         report.drift("ledger_not_zero", total_micros=result.total)
     for entry_id in result.unbalanced_entries:
