@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 
 def merge(core: dict[str, Any], fragment: dict[str, Any], name: str) -> None:
@@ -21,3 +24,17 @@ def merge(core: dict[str, Any], fragment: dict[str, Any], name: str) -> None:
             target[key] = value
     for tag in fragment.get("tags") or []:
         core.setdefault("tags", []).append(tag)
+
+
+def load(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        data: dict[str, Any] = yaml.safe_load(fh) or {}
+    return data
+
+
+def assemble(folder: Path) -> dict[str, Any]:
+    """A function's document: its `openapi.yaml`, and the paths and components of each area's `*/openapi.yaml`."""
+    data = load(folder / "openapi.yaml")
+    for fragment in sorted(folder.glob("*/openapi.yaml")):
+        merge(data, load(fragment), f"{fragment.parent.name}/{fragment.name}")
+    return data

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared import outbox
 from shared.db.models import AuditEntry
-from shared.db.transient import is_transient
+from shared.db.transient import end_unit_of_work
 from shared.db.types import new_uuid
-from shared.errors import Conflict, DatabaseUnavailable
+from shared.errors import Conflict
 from shared.events import changes_what_readers_see
 from shared.ports import EventPublisher
 from shared.repositories import epoch
@@ -98,16 +98,7 @@ class SqlUnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        # close() discards uncommitted work without expiring loaded rows, so results stay readable.
-        try:
-            if exc is not None:
-                self.session.rollback()
-        finally:
-            self.session.close()
-        if exc is not None and is_transient(exc):
-            raise DatabaseUnavailable() from exc
-        if isinstance(exc, IntegrityError):  # met by an autoflush: a concurrent writer got there first
-            raise Conflict("The change conflicts with existing data.", code="conflict") from exc
+        end_unit_of_work(self.session, exc)
 
     def readers_changed(self) -> None:
         """What readers see changed without an event of this transaction's own (an external search index the

@@ -23,8 +23,8 @@ from shared.billing.repository_ports import (
     LedgerReportsRepository,
     UsageExportsRepository,
 )
-from shared.db.transient import is_transient
-from shared.errors import Conflict, DatabaseUnavailable
+from shared.db.transient import end_unit_of_work
+from shared.errors import Conflict
 from shared.ledger.book import Ledger
 from shared.repositories.billing import ApiKeys, CustomerEvents, Customers, LedgerReports, UsageExports
 from shared.repositories.events import AppliedEvents
@@ -67,15 +67,7 @@ class SqlBillingUnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        try:
-            if exc is not None:
-                self.session.rollback()
-        finally:
-            self.session.close()
-        if exc is not None and is_transient(exc):
-            raise DatabaseUnavailable() from exc
-        if isinstance(exc, IntegrityError):
-            raise Conflict("The change conflicts with existing data.", code="conflict") from exc
+        end_unit_of_work(self.session, exc)
 
     def record(self, customer_id: str, type_: str, **details: Any) -> None:
         """Add to the customer's trail, in this transaction."""

@@ -8,9 +8,10 @@ their signature, not by a caller: tests/billing/test_webhooks.py covers them."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -286,8 +287,22 @@ def build_world(api: RegistryClient, stripe: StripeServers) -> World:
     return World(keys, ids[C.CUSTOMER], coupons, promos)
 
 
+CREATED_COUPONS: list[str] = []  # deleted after each test: localstripe is shared by every test of the process
+
+
 def _coupon() -> dict[str, Any]:
-    return {"id": f"matrix-{uuid.uuid4().hex[:10]}", "percent_off": 5, "duration": "once"}
+    coupon_id = f"matrix-{uuid.uuid4().hex[:10]}"
+    CREATED_COUPONS.append(coupon_id)
+    return {"id": coupon_id, "percent_off": 5, "duration": "once"}
+
+
+@pytest.fixture(autouse=True)
+def _delete_coupons(stripe_servers: StripeServers) -> Iterator[None]:
+    yield
+    while CREATED_COUPONS:
+        coupon_id = CREATED_COUPONS.pop()
+        with contextlib.suppress(Exception):  # the test deleted it itself
+            stripe_servers.direct.v1.coupons.delete(coupon_id)
 
 
 def _admin_post(api: RegistryClient, path: str, body: dict[str, Any]) -> dict[str, Any]:

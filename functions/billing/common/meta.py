@@ -7,30 +7,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from flask import Request, Response
 
 from shared.bootstrap import Container
 from shared.http.responses import json_response
 from shared.http.router import Route
-from shared.openapi import merge
+from shared.openapi import assemble
 
 BILLING = Path(__file__).resolve().parent.parent
 SPEC_PATH = BILLING / "openapi.yaml"
 
 
-def _load(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as fh:
-        data: dict[str, Any] = yaml.safe_load(fh) or {}
-    return data
-
-
 @lru_cache(maxsize=1)
 def spec() -> dict[str, Any]:
-    data = _load(SPEC_PATH)
-    for fragment in sorted(BILLING.glob("*/openapi.yaml")):
-        merge(data, _load(fragment), f"{fragment.parent.name}/{fragment.name}")
-    return data
+    return assemble(BILLING)
 
 
 def health(request: Request, c: Container) -> Response:
