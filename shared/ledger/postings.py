@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -139,25 +139,17 @@ class Postings:
         return moved
 
     def _move_customer(self, customer_id: str, available: int, held: int, *, covered: bool = False) -> bool:
-        """Move both of a customer's balances in one statement (one round trip, rows locked in key order: available,
-        then held). With `covered`, `available` must stay >= 0: False when it would not (the held row may have moved
-        alone; the caller raises and its transaction rolls back)."""
-        avail_id, held_id = customer_account(customer_id, AVAILABLE), customer_account(customer_id, HELD)
-        delta = case((LedgerAccount.id == avail_id, available), else_=held)
-        stmt = (
-            update(LedgerAccount)
-            .where(LedgerAccount.id.in_((avail_id, held_id)))
-            .values(balance=LedgerAccount.balance + delta, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        if covered:
-            stmt = stmt.where(or_(LedgerAccount.id != avail_id, LedgerAccount.balance + available >= 0))
-        moved: int = self.s.execute(stmt).rowcount  # type: ignore[attr-defined]  # a CursorResult
-        if moved == 2:
-            return True
-        if not covered:
-            raise NotFound(f"No ledger accounts for customer {customer_id}.", code="account_not_found")
-        return False
+        """Move a customer's two balances, `available` first, then `held`: always that order, each its own UPDATE.
+        (One UPDATE of both rows would lock them in the order the scan meets them, which on PostgreSQL follows
+        where their newest versions sit on the page: two such statements of one customer could lock in opposite
+        orders and deadlock.) With `covered`, `available` must stay >= 0: False when it would not, and nothing moved."""
+        if available or covered:
+            floor = 0 if covered else None
+            if not self._move(customer_account(customer_id, AVAILABLE), available, floor=floor):
+                return False
+        if held:
+            self._move(customer_account(customer_id, HELD), held)
+        return True
 
     def audit(self) -> LedgerCheck:
         """Every balance recomputed from the postings, every entry's sum (see `shared.ledger.audit`)."""
