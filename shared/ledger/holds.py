@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Table, case, select, update
 
 from shared.db.billing_models import CreditHold, LedgerEntry, UsageExport
 from shared.db.types import new_uuid, utcnow
@@ -49,11 +49,11 @@ class Holds(Postings):
             created_at=now,
         )
         values = {c.key: getattr(hold, c.key) for c in CreditHold.__table__.columns if c.key in _HOLD_FIELDS}
-        inserted = self.s.execute(
+        inserted = self._run(
             self._insert(CreditHold)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(CreditHold.id)
+            .returning(HOLDS.c.id)
         ).scalar()
         if inserted is None:
             return self._existing_hold(key, customer_id, amount)
@@ -71,7 +71,7 @@ class Holds(Postings):
         if type(cost) is not int or cost < 0:
             message = f"a cost must be a non-negative integer of micro-USD, not {cost!r}"
             raise InvalidInput(message, code="invalid_amount")
-        charged = case((CreditHold.amount < cost, CreditHold.amount), else_=cost)
+        charged = case((HOLDS.c.amount < cost, HOLDS.c.amount), else_=cost)
         claimed = self._claim(hold_id, HoldStatus.CAPTURED, charged)
         if claimed is None:
             return self._settled_before(hold_id, HoldStatus.CAPTURED)
@@ -83,7 +83,7 @@ class Holds(Postings):
         entry = self._hold_entry(entry_id, EntryKind.CAPTURE, hold, lines, {**(details or {}), **extra}, now)
         if hold.captured:
             values = {"entry_id": entry_id, "customer_id": hold.customer_id, "amount": hold.captured}
-            self.s.execute(
+            self._run(
                 self._insert(UsageExport).values(**values, status="queued", attempts=0, last_error="", created_at=now)
             )
             self.exports.append(entry_id)
@@ -116,12 +116,12 @@ class Holds(Postings):
     def _claim(self, hold_id: str, status: HoldStatus, captured: Any) -> tuple[CreditHold, str, datetime] | None:
         """Move the hold out of `held` in one statement; None if it had already left it (or does not exist)."""
         entry_id, now = new_uuid(), utcnow()
-        row = self.s.execute(
-            update(CreditHold)
-            .where(CreditHold.id == hold_id, CreditHold.status == HoldStatus.HELD)
+        holds = HOLDS.c
+        row = self._run(
+            update(HOLDS)
+            .where(holds.id == hold_id, holds.status == HoldStatus.HELD)
             .values(status=str(status), captured=captured, settled_at=now, settle_entry_id=entry_id)
-            .returning(*(getattr(CreditHold, f) for f in (*_HOLD_FIELDS, "settled_at", "settle_entry_id")))
-            .execution_options(synchronize_session=False)
+            .returning(*(holds[f] for f in (*_HOLD_FIELDS, "settled_at", "settle_entry_id")))
         ).one_or_none()
         if row is None:
             return None
@@ -158,4 +158,5 @@ class Holds(Postings):
         return self._write_entry(entry_id, key, kind, hold.customer_id, accounts, hold.id, details, now)
 
 
+HOLDS: Table = CreditHold.__table__  # type: ignore[assignment]  # declarative tables are Tables
 _HOLD_FIELDS = ("id", "customer_id", "idempotency_key", "amount", "captured", "status", "description", "created_at")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,6 +27,8 @@ from shared.ledger.accounts import (
 from shared.ledger.audit import LedgerCheck, check
 
 AVAILABLE, HELD = AccountKind.AVAILABLE, AccountKind.HELD
+ACCOUNTS: Table = LedgerAccount.__table__  # type: ignore[assignment]  # declarative tables are Tables
+ENTRIES: Table = LedgerEntry.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Postings:
     def _insert_missing(self, rows: Sequence[Mapping[str, Any]]) -> None:
         now = utcnow()
         values = [{**r, "balance": 0, "updated_at": now} for r in rows]
-        self.s.execute(self._insert(LedgerAccount).values(values).on_conflict_do_nothing(index_elements=["id"]))
+        self._run(self._insert(LedgerAccount).values(values).on_conflict_do_nothing(index_elements=["id"]))
 
     def balance(self, customer_id: str) -> Balance:
         ids = {customer_account(customer_id, k): k for k in CUSTOMER_KINDS}
@@ -80,11 +82,11 @@ class Postings:
         transaction; system accounts keep only their postings."""
         _require_balanced(lines)
         values = _entry_values(new_uuid(), key, kind, customer_id, lines, reference, details, utcnow())
-        inserted = self.s.execute(
+        inserted = self._run(
             self._insert(LedgerEntry)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(LedgerEntry.id)
+            .returning(ENTRIES.c.id)
         ).scalar()
         if inserted is None:
             return Posted(self._entry_by_key(key), created=False)
@@ -108,13 +110,13 @@ class Postings:
         """An entry whose key cannot have been used (a hold's own movement) and whose balances the caller moved."""
         _require_balanced(lines)
         values = _entry_values(entry_id, key, kind, customer_id, lines, reference, details, now)
-        self.s.execute(self._insert(LedgerEntry).values(**values))
+        self._run(self._insert(LedgerEntry).values(**values))
         self._write_postings(entry_id, lines)
         return LedgerEntry(**values)
 
     def _write_postings(self, entry_id: str, lines: Mapping[str, int]) -> None:
         rows = [{"entry_id": entry_id, "account_id": a, "amount": d} for a, d in lines.items() if d != 0]
-        self.s.execute(self._insert(LedgerPosting).values(rows))
+        self._run(self._insert(LedgerPosting).values(rows))
 
     def _entry_by_key(self, key: str) -> LedgerEntry:
         entry = self.s.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
@@ -125,15 +127,15 @@ class Postings:
     def _move(self, account_id: str, delta: int, *, floor: int | None = None) -> bool:
         """Add `delta` to an account's balance in one statement; with `floor`, only if the result stays >= floor
         (the row lock makes the check and the change one step)."""
+        accounts = ACCOUNTS.c
         stmt = (
-            update(LedgerAccount)
-            .where(LedgerAccount.id == account_id)
-            .values(balance=LedgerAccount.balance + delta, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
+            update(ACCOUNTS)
+            .where(accounts.id == account_id)
+            .values(balance=accounts.balance + delta, updated_at=utcnow())
         )
         if floor is not None:
-            stmt = stmt.where(LedgerAccount.balance + delta >= floor)
-        moved: bool = self.s.execute(stmt).rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
+            stmt = stmt.where(accounts.balance + delta >= floor)
+        moved: bool = self._run(stmt).rowcount == 1
         if not moved and floor is None:
             raise NotFound(f"No ledger account {account_id}.", code="account_not_found")
         return moved
@@ -155,9 +157,15 @@ class Postings:
         """Every balance recomputed from the postings, every entry's sum (see `shared.ledger.audit`)."""
         return check(self.s)
 
-    def _insert(self, table: Any) -> Any:
+    def _insert(self, model: Any) -> Any:
+        """An INSERT of the model's table, in the dialect's own form (it has ON CONFLICT)."""
         dialect = self.s.get_bind().dialect.name
-        return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        return (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)
+
+    def _run(self, statement: Any) -> Any:
+        """Run a Core statement on the session's connection, in its transaction: the ledger's writes need none of
+        the ORM's statement handling, which would cost more than the round trip itself."""
+        return self.s.connection().execute(statement)
 
 
 def account(customer_id: str, kind: AccountKind) -> str:
