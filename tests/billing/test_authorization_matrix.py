@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
-from werkzeug.routing import Map, Rule
 from werkzeug.test import TestResponse
 
 from functions.billing.app import all_routes
@@ -31,7 +30,7 @@ from shared.http.router import Route
 from shared.ledger.accounts import EntryKind
 from tests.billing.stripe_support import PRICES, SECRET_KEY, StripeServers, ensure_plans, stripe_servers
 from tests.billing.test_customers import replace_settings
-from tests.faults.support import changes, snapshot
+from tests.matrix import Access, Call, Row, check_row, rows_name_every_caller
 from tests.support import RegistryClient
 
 __all__ = ["stripe_servers"]
@@ -61,13 +60,6 @@ ADMINS = (C.ADMIN_CLAIM, C.ADMIN_DB)
 BAD_CREDENTIALS = (C.ANONYMOUS, C.DELETED_KEY, C.EXPIRED_KEY, *SECRETS)
 
 
-@dataclass(frozen=True)
-class Call:
-    path: str
-    json_body: Any = None
-    query: dict[str, Any] | None = None
-
-
 @dataclass
 class World:
     keys: dict[Caller, str]
@@ -76,21 +68,7 @@ class World:
     promo_codes: dict[Caller, str]
 
 
-@dataclass(frozen=True)
-class Access:
-    allowed: dict[Caller, int]
-    refused: dict[Caller, int]
-    not_applicable: dict[Caller, str]
-
-
-@dataclass(frozen=True)
-class Row:
-    request: Callable[[World, Caller], Call]
-    access: Access
-    mutates: bool = True
-
-
-def customers(success: int, *allowed: Caller, others: int = 404) -> Access:
+def customers(success: int, *allowed: Caller, others: int = 404) -> Access[Caller]:
     """A customer endpoint: `allowed` succeed; other people and keys get `others`; bad credentials 401."""
     refused: dict[Caller, int] = {c: 401 for c in BAD_CREDENTIALS}
     for c in (C.CUSTOMER, C.CUSTOMER_KEY, C.OTHER_CUSTOMER, *ADMINS):
@@ -99,12 +77,12 @@ def customers(success: int, *allowed: Caller, others: int = 404) -> Access:
     return Access({c: success for c in allowed}, refused, {})
 
 
-def secret_only(success: int) -> Access:
+def secret_only(success: int) -> Access[Caller]:
     refused: dict[Caller, int] = {c: 401 for c in Caller if c is not C.ADMIN_SECRET}
     return Access({C.ADMIN_SECRET: success}, refused, {})
 
 
-def anyone(success: int) -> Access:
+def anyone(success: int) -> Access[Caller]:
     return Access({c: success for c in Caller}, {}, {})
 
 
@@ -117,7 +95,7 @@ def _slug(c: Caller) -> str:
     return c.name.lower().replace("_", "-")
 
 
-MATRIX: dict[str, Row] = {
+MATRIX: dict[str, Row[World, Caller]] = {
     "billingHealth": Row(lambda w, c: Call("/billing/health"), anyone(200), mutates=False),
     "getBillingOpenapi": Row(lambda w, c: Call("/billing/openapi"), anyone(200), mutates=False),
     "GetFeatures": Row(lambda w, c: Call("/features"), anyone(200), mutates=False),
@@ -322,41 +300,18 @@ def send(api: RegistryClient, world: World, route: Route, call: Call, caller: Ca
     return api.call(route.method, call.path, **kw)
 
 
-_OPERATION_OF = Map(
-    [Rule(r.path, endpoint=r.operation_id, methods=[r.method]) for r in all_routes()], strict_slashes=False
-)
 WEBHOOKS = {r.operation_id for r in all_routes() if r.path.startswith("/webhook/")}
 COVERED = [r for r in all_routes() if r.operation_id not in WEBHOOKS]
 
 
 def test_every_row_is_a_billing_route_and_names_every_caller() -> None:
-    assert set(MATRIX) == {r.operation_id for r in COVERED}
-    for operation_id, row in MATRIX.items():
-        access = row.access
-        groups = [set(access.allowed), set(access.refused), set(access.not_applicable)]
-        assert set().union(*groups) == set(Caller), f"{operation_id} leaves out {set(Caller) - set().union(*groups)}"
-        assert sum(len(g) for g in groups) == len(Caller), f"{operation_id} names a caller twice"
-        assert access.allowed, f"{operation_id}: nobody may call it"
+    rows_name_every_caller(MATRIX, Caller, {r.operation_id for r in COVERED})
 
 
 @pytest.mark.parametrize("route", COVERED, ids=lambda r: f"{r.method} {r.path}")
 def test_only_allowed_callers_pass_and_refusals_change_nothing(
     api: RegistryClient, stripe_servers: StripeServers, route: Route
 ) -> None:
-    row = MATRIX.get(route.operation_id)
-    if row is None:
-        pytest.fail(f"{route.method} {route.path} ({route.operation_id}) has no row in the authorization matrix")
     world = build_world(api, stripe_servers)
-    before = snapshot(api.container)
-    for caller, status in row.access.refused.items():
-        call = row.request(world, caller)
-        matched = _OPERATION_OF.bind("localhost").match(call.path, method=route.method)[0]
-        assert matched == route.operation_id, f"the row of {route.operation_id} calls {matched}"
-        r = send(api, world, route, call, caller)
-        assert r.status_code == status, f"{caller.value}: {r.status_code} {r.get_data(as_text=True)}"
-        assert not changes(before, snapshot(api.container)), f"refused {caller.value} changed the database"
-    for caller, status in row.access.allowed.items():
-        r = send(api, world, route, row.request(world, caller), caller)
-        assert r.status_code == status, f"{caller.value}: {r.status_code} {r.get_data(as_text=True)}"
-    changed = changes(before, snapshot(api.container))
-    assert bool(changed) == row.mutates, f"allowed calls changed: {changed}"
+    row = MATRIX.get(route.operation_id)
+    check_row(api, all_routes(), route, row, world, lambda call, caller: send(api, world, route, call, caller))

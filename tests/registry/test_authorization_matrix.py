@@ -11,7 +11,6 @@ mutating route also proves its function's grants suffice."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
@@ -19,7 +18,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from werkzeug.routing import Map, Rule
 from werkzeug.test import TestResponse
 
 from functions.registry.app import all_routes
@@ -29,8 +27,8 @@ from shared.db.models import ComfyNode, Node, NodeVersion, PersonalAccessToken, 
 from shared.db.types import utcnow
 from shared.http.router import Route
 from shared.statuses import VersionStatus
-from tests.faults.support import changes, snapshot
 from tests.fuzz.seed import ci_run
+from tests.matrix import Access, Call, Row, check_row, rows_name_every_caller
 from tests.registry.oidc_support import ServiceAuth
 from tests.support import RegistryClient
 
@@ -61,13 +59,6 @@ PEOPLE = tuple(UIDS)
 TOKENS_ONLY = "a personal access token authenticates the publish call only"
 
 
-@dataclass(frozen=True)
-class Call:
-    path: str
-    json_body: Any = None
-    query: dict[str, Any] | None = None
-
-
 @dataclass
 class World:
     version_id: str = ""
@@ -75,33 +66,17 @@ class World:
     tokens: dict[Caller, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Access:
-    """Each caller kind is allowed (with the success status), refused (with the status), or not applicable (why)."""
-
-    allowed: dict[Caller, int]
-    refused: dict[Caller, int]
-    not_applicable: dict[Caller, str]
-
-
-@dataclass(frozen=True)
-class Row:
-    request: Callable[[World, Caller], Call]
-    access: Access
-    mutates: bool = True  # an allowed call changes the database (bulk reads do not)
-
-
 NOT_PUBLISHING = {C.EXPIRED_TOKEN: TOKENS_ONLY, C.OTHER_PUBLISHER_TOKEN: TOKENS_ONLY}
 
 
-def people(success: int, *allowed: Caller) -> Access:
+def people(success: int, *allowed: Caller) -> Access[Caller]:
     """A Firebase-authenticated endpoint: the `allowed` people succeed, other people get 403, no login 401."""
     refused: dict[Caller, int] = {c: 403 for c in PEOPLE if c not in allowed}
     refused.update({C.ANONYMOUS: 401, C.SERVICE: 401, C.OTHER_SERVICE: 401})
     return Access({c: success for c in allowed}, refused, NOT_PUBLISHING)
 
 
-def services(success: int, *, people_status: int = 401) -> Access:
+def services(success: int, *, people_status: int = 401) -> Access[Caller]:
     """A service-account endpoint: only the allowed Google service account succeeds."""
     refused: dict[Caller, int] = {c: people_status for c in PEOPLE}
     refused.update({C.ANONYMOUS: 401, C.OTHER_SERVICE: 403})
@@ -126,7 +101,7 @@ def _slug(caller: Caller) -> str:
     return caller.name.lower().replace("_", "-")
 
 
-MATRIX: dict[str, Row] = {
+MATRIX: dict[str, Row[World, Caller]] = {
     "createPublisher": Row(
         lambda w, c: Call("/publishers", {"id": f"new-{_slug(c)}", "name": "New"}), people(201, *EVERYONE_ELSE)
     ),
@@ -261,40 +236,15 @@ def send(api: RegistryClient, service: ServiceAuth, route: Route, call: Call, ca
     return api.call(route.method, call.path, **kw)
 
 
-_OPERATION_OF = Map(
-    [Rule(r.path, endpoint=r.operation_id, methods=[r.method]) for r in all_routes()], strict_slashes=False
-)
-
-
 # -- the tests ----------------------------------------------------------------------------------------------------
 def test_every_row_is_a_mutating_route_and_names_every_caller() -> None:
-    assert set(MATRIX) == {r.operation_id for r in MUTATING}
-    for operation_id, row in MATRIX.items():
-        access = row.access
-        groups = [set(access.allowed), set(access.refused), set(access.not_applicable)]
-        assert set().union(*groups) == set(Caller), f"{operation_id} leaves out {set(Caller) - set().union(*groups)}"
-        assert sum(len(g) for g in groups) == len(Caller), f"{operation_id} names a caller twice"
-        assert access.allowed, f"{operation_id}: nobody may call it"
+    rows_name_every_caller(MATRIX, Caller, {r.operation_id for r in MUTATING})
 
 
 @pytest.mark.parametrize("route", MUTATING, ids=lambda r: f"{r.method} {r.path}")
 def test_only_allowed_callers_pass_and_refusals_change_nothing(
     api: RegistryClient, service: ServiceAuth, route: Route
 ) -> None:
-    row = MATRIX.get(route.operation_id)
-    if row is None:
-        pytest.fail(f"{route.method} {route.path} ({route.operation_id}) has no row in the authorization matrix")
     world = build_world(api)
-    before = snapshot(api.container)
-    for caller, status in row.access.refused.items():
-        call = row.request(world, caller)
-        matched = _OPERATION_OF.bind("localhost").match(call.path, method=route.method)[0]
-        assert matched == route.operation_id, f"the row of {route.operation_id} calls {matched}"
-        r = send(api, service, route, call, caller)
-        assert r.status_code == status, f"{caller.value}: {r.status_code} {r.get_data(as_text=True)}"
-        assert not changes(before, snapshot(api.container)), f"refused {caller.value} changed the database"
-    for caller, status in row.access.allowed.items():
-        r = send(api, service, route, row.request(world, caller), caller)
-        assert r.status_code == status, f"{caller.value}: {r.status_code} {r.get_data(as_text=True)}"
-    changed = changes(before, snapshot(api.container))
-    assert bool(changed) == row.mutates, f"allowed calls changed: {changed}"
+    row = MATRIX.get(route.operation_id)
+    check_row(api, all_routes(), route, row, world, lambda call, caller: send(api, service, route, call, caller))
