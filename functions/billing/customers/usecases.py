@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from functions.billing.common.customers import require_customer
 from shared.billing.callers import Caller
 from shared.billing.repository_ports import CustomerFilters
 from shared.billing.uow import BillingUnitOfWork
@@ -38,7 +39,7 @@ def register(uow: BillingUnitOfWork, caller: Caller, signup_source: str | None) 
     with uow:
         values = {"email": identity.email, "name": identity.name, "signup_source": signup_source}
         created = uow.customers.create_if_missing(identity.uid, values)
-        customer = _customer(uow, identity.uid)
+        customer = require_customer(uow, identity.uid)
         if not created:
             customer.email = identity.email or customer.email
             customer.name = identity.name or customer.name
@@ -58,7 +59,7 @@ def view(uow: BillingUnitOfWork, caller: Caller, customer_id: str) -> CustomerVi
     """A customer as its owner or an admin sees it; anyone else is told it does not exist."""
     _require_self_or_admin(caller, customer_id)
     with uow:
-        return CustomerView(_customer(uow, customer_id), uow.ledger.balance(customer_id))
+        return CustomerView(require_customer(uow, customer_id), uow.ledger.balance(customer_id))
 
 
 def balance(uow: BillingUnitOfWork, caller: Caller | None, customer_id: str) -> Balance:
@@ -66,7 +67,7 @@ def balance(uow: BillingUnitOfWork, caller: Caller | None, customer_id: str) -> 
     if caller is not None:
         _require_self_or_admin(caller, customer_id)
     with uow:
-        _customer(uow, customer_id)
+        require_customer(uow, customer_id)
         return uow.ledger.balance(customer_id)
 
 
@@ -91,7 +92,7 @@ def events(
 ) -> EventPage:
     _require_self_or_admin(caller, customer_id)
     with uow:
-        _customer(uow, customer_id)
+        require_customer(uow, customer_id)
         rows, total = uow.trail.page(customer_id, types, window, page, limit)
         return EventPage(rows, total, page, limit)
 
@@ -100,15 +101,6 @@ def _require_self_or_admin(caller: Caller, customer_id: str) -> None:
     if caller.customer_id != customer_id and not caller.is_admin:
         # Not 403: whether another customer exists is not the caller's business.
         raise NotFound(f"No customer {customer_id}.", code="customer_not_found")
-
-
-def _customer(uow: BillingUnitOfWork, customer_id: str) -> Customer:
-    customer = uow.customers.get(customer_id)
-    if customer is None:
-        raise NotFound(
-            f"No customer {customer_id}: call POST /customers first to create one.", code="customer_not_found"
-        )
-    return customer
 
 
 def grant_promotion(uow: BillingUnitOfWork, customer_id: str, micros: int, key: str, reason: str) -> Balance:

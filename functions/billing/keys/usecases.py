@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from functions.billing.common.customers import require_customer
 from shared.billing import apikeys
 from shared.billing.callers import Caller
 from shared.billing.uow import BillingUnitOfWork
@@ -45,7 +46,7 @@ def create(
     if expires_at is not None and expires_at <= now:
         raise InvalidInput("expires_at must be in the future.", code="invalid_expiry")
     with uow:
-        _require_customer(uow, caller.customer_id)
+        require_customer(uow, caller.customer_id)
         if len(uow.api_keys.live_for(caller.customer_id)) >= MAX_LIVE_KEYS:
             raise InvalidInput(f"A customer may hold at most {MAX_LIVE_KEYS} API keys; delete one first.")
         new = _mint(uow, caller.customer_id, name, description, expires_at)
@@ -56,7 +57,7 @@ def create(
 
 def list_keys(uow: BillingUnitOfWork, caller: Caller) -> Sequence[ApiKey]:
     with uow:
-        _require_customer(uow, caller.customer_id)
+        require_customer(uow, caller.customer_id)
         return uow.api_keys.live_for(caller.customer_id)
 
 
@@ -106,7 +107,7 @@ def admin_token(uow: BillingUnitOfWork, caller: Caller, ttl_seconds: int) -> New
     identity = caller.identity
     with uow:
         uow.customers.create_if_missing(identity.uid, {"email": identity.email, "name": identity.name})
-        _require_customer(uow, identity.uid).is_admin = True  # what the key's calls are recognised as
+        require_customer(uow, identity.uid).is_admin = True  # what the key's calls are recognised as
         uow.ledger.open(identity.uid)
         expires_at = utcnow() + timedelta(seconds=ttl_seconds)
         new = _mint(uow, identity.uid, "admin token", "", expires_at)
@@ -129,12 +130,3 @@ def _mint(uow: BillingUnitOfWork, customer_id: str, name: str, description: str,
     uow.api_keys.add(key)
     uow.flush()
     return NewKey(key, plaintext)
-
-
-def _require_customer(uow: BillingUnitOfWork, customer_id: str) -> Customer:
-    customer = uow.customers.get(customer_id)
-    if customer is None:
-        raise NotFound(
-            f"No customer {customer_id}: call POST /customers first to create one.", code="customer_not_found"
-        )
-    return customer

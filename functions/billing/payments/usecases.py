@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from functions.billing.common.customers import require_customer
 from shared.billing.callers import Caller
 from shared.billing.ports import CheckoutSession, PaymentGateway, StripeObjectKind
 from shared.billing.uow import BillingUnitOfWork
 from shared.db.billing_models import Customer
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.ledger.accounts import MICROS_PER_USD
 
 MICROS_PER_CENT = 10_000
@@ -46,26 +47,16 @@ class ObjectPage:
     has_more: bool
 
 
-# -- customers ----------------------------------------------------------------------------------------------------
-def _customer(uow: BillingUnitOfWork, customer_id: str, *, lock: bool = False) -> Customer:
-    found = uow.customers.get(customer_id, lock=lock)
-    if found is None:
-        raise NotFound(
-            f"No customer {customer_id}: call POST /customers first to create one.", code="customer_not_found"
-        )
-    return found
-
-
 def stripe_customer(uow: BillingUnitOfWork, payments: PaymentGateway, customer_id: str) -> str:
     """The customer's Stripe customer id, created in Stripe (idempotently on our id) and stored the first time."""
     with uow:
-        customer = _customer(uow, customer_id)
+        customer = require_customer(uow, customer_id)
         if customer.stripe_customer_id:
             return customer.stripe_customer_id
         email, name = customer.email, customer.name
     stripe_id = payments.ensure_customer(customer_id, email, name)
     with uow:
-        customer = _customer(uow, customer_id, lock=True)
+        customer = require_customer(uow, customer_id, lock=True)
         if customer.stripe_customer_id is None:
             customer.stripe_customer_id = stripe_id
             uow.record(customer_id, "stripe_customer_linked", stripe_customer_id=stripe_id)
@@ -141,7 +132,7 @@ def subscription_checkout(
 ) -> CheckoutSession:
     price = price_for(prices, tier)
     with uow:
-        current = _customer(uow, caller.customer_id)
+        current = require_customer(uow, caller.customer_id)
         if current.subscription_status in ACTIVE_SUBSCRIPTIONS:
             raise InvalidInput(
                 "You already have an active subscription: change it through the billing portal (POST "
@@ -161,7 +152,7 @@ def subscription_checkout(
 
 def subscription_status(uow: BillingUnitOfWork, customer_id: str) -> SubscriptionStatus:
     with uow:
-        customer = _customer(uow, customer_id)
+        customer = require_customer(uow, customer_id)
         return SubscriptionStatus(customer, uow.ledger.balance(customer_id).available > 0)
 
 
@@ -170,7 +161,7 @@ def forget_stripe(uow: BillingUnitOfWork, customer_id: str) -> str | None:
     own record, the ledger and the trail stay as they are (refunds, disputes and the reconciliation still find the
     payments through their metadata), and a customer with a live subscription is refused: cancel it first."""
     with uow:
-        customer = _customer(uow, customer_id, lock=True)
+        customer = require_customer(uow, customer_id, lock=True)
         if customer.subscription_status in ACTIVE_SUBSCRIPTIONS:
             raise Conflict(
                 "The customer has a live subscription: cancel it before unlinking their Stripe data.",

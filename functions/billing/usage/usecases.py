@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from functions.billing.common.customers import require_customer
 from shared.billing.callers import Caller
 from shared.billing.ports import UsageMeter
 from shared.billing.repository_ports import UsageBucket
 from shared.billing.uow import BillingUnitOfWork
-from shared.db.billing_models import Customer
 from shared.db.types import utcnow
-from shared.errors import InvalidInput, NotFound, Unavailable
+from shared.errors import InvalidInput, Unavailable
 from shared.ledger.book import Balance
 
 GROUPS = ("model", "endpoint", "product")
@@ -91,7 +91,7 @@ def dashboard(
     """Metronome's embeddable dashboard for the customer where Metronome is configured and knows them; otherwise
     `ledger_url`, the ledger's own series (GET /customers/usage/timeseries), which replaces the embedded page."""
     with uow:
-        _customer(uow, caller.customer_id)
+        require_customer(uow, caller.customer_id)
     if meter.configured:
         url = meter.dashboard_url(caller.customer_id, dashboard=dashboard_type, colors=colors)
         if url:
@@ -102,7 +102,7 @@ def dashboard(
 def timeseries(uow: BillingUnitOfWork, caller: Caller, query: SeriesQuery, *, now: datetime | None = None) -> Series:
     start, end = _range(query, now or utcnow())
     with uow:
-        _customer(uow, caller.customer_id)
+        require_customer(uow, caller.customer_id)
         rows = uow.reports.usage_buckets(caller.customer_id, start, end, query.granularity, query.group_by)
         balance = uow.ledger.balance(caller.customer_id)
     periods = [_period(b, query.granularity) for b in rows if b.amount]
@@ -167,7 +167,7 @@ def track(uow: BillingUnitOfWork, customer_id: str, usage: Tracked) -> TrackResu
     if usage.occurred_at is not None:
         details["occurred_at"] = usage.occurred_at.astimezone(UTC).isoformat()
     with uow:
-        _customer(uow, customer_id)
+        require_customer(uow, customer_id)
         hold = uow.ledger.place_hold(f"track:{usage.transaction_id}", customer_id, usage.amount, "tracked usage")
         settled = uow.ledger.capture(hold.id, usage.amount, details=details)
         if not settled.replayed:
@@ -182,7 +182,7 @@ def track(uow: BillingUnitOfWork, customer_id: str, usage: Tracked) -> TrackResu
 def archive_metronome(uow: BillingUnitOfWork, meter: UsageMeter, customer_id: str) -> bool:
     """True when Metronome had a record of the customer and archived it; False when it had none."""
     with uow:
-        _customer(uow, customer_id)
+        require_customer(uow, customer_id)
     if not meter.configured:
         raise Unavailable(
             "Metronome is not configured on this server (METRONOME_API_TOKEN is unset): there is nothing to archive.",
@@ -194,10 +194,3 @@ def archive_metronome(uow: BillingUnitOfWork, meter: UsageMeter, customer_id: st
         uow.record(customer_id, "metronome_archived", archived=archived)
         uow.commit()
     return archived
-
-
-def _customer(uow: BillingUnitOfWork, customer_id: str) -> Customer:
-    customer = uow.customers.get(customer_id)
-    if customer is None:
-        raise NotFound("Customer not found.", code="customer_not_found")
-    return customer
