@@ -20,6 +20,7 @@ and logs name the failure's class and Stripe's request id, never the secret key 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -203,7 +204,9 @@ class StripePayments:
     def paid_payments(self, since: datetime, until: datetime) -> Iterator[Payment]:
         """Paid credit Checkout Sessions, then paid credit invoices, created in [since, until). Subscription invoices
         buy a tier, not credit, and are not listed (the webhooks credit nothing for them either)."""
-        window = {"gte": int(since.timestamp()), "lt": int(until.timestamp())}
+        # Stripe's `created` is whole seconds: a payment made in the window's last, partial second has the second
+        # `until` falls in, so the upper bound rounds up (a payment a fraction of a second late is harmless here).
+        window = {"gte": math.floor(since.timestamp()), "lt": math.ceil(until.timestamp())}
         with _translated("checkout session list"):
             sessions = self._client.v1.checkout.sessions.list(params={"created": window, "limit": PAGE})
             for s in sessions.auto_paging_iter():

@@ -92,3 +92,17 @@ def test_webhook_verification_needs_the_secret(stripe_servers: StripeServers) ->
     with pytest.raises(Unavailable) as refused:
         no_secret.webhook_event(b"{}", "t=1,v1=00")
     assert "STRIPE_WEBHOOK_SECRET" in refused.value.message
+
+
+def test_a_payment_of_the_windows_last_second_is_listed(stripe_servers: StripeServers) -> None:
+    """Stripe's `created` is whole seconds: a session paid in the same second the window ends is in the window."""
+    stripe = adapter(stripe_servers.front.url)
+    customer = stripe.ensure_customer("zed", "zed@example.com", "Zed")
+    paid = stripe.credit_checkout(
+        stripe_customer_id=customer, customer_id="zed", amount_micros=5_000_000, idempotency_key="credit-checkout:zed:1"
+    )
+    stripe_servers.front.complete(paid.id)
+    created = stripe_servers.front.sessions[paid.id]["created"]
+    until = datetime.fromtimestamp(created + 0.5, UTC)
+    listed = {p.id for p in stripe.paid_payments(until - timedelta(hours=1), until)}
+    assert paid.id in listed
