@@ -15,7 +15,7 @@ os.environ.setdefault("APP_ENV", "local")
 os.environ.setdefault("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099")
 
 
-def main(argv: list[str]) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m local")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve every HTTP function on HOST:PORT (default 127.0.0.1:8080)")
@@ -29,7 +29,11 @@ def main(argv: list[str]) -> int:
     grant.add_argument("--usd", required=True, type=Decimal, help="how much, in USD (whole micro-USD)")
     grant.add_argument("--reason", default="local grant")
     grant.add_argument("--key", help="an idempotency key: the same key credits once (default: a new one)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
 
     from shared.settings import get_settings
 

@@ -53,6 +53,11 @@ class LocalStack:
         }
         # Run when asked (POST /_local/jobs/<name>), not every timer tick.
         self.on_demand = {"search-reindex", "reconcile"}
+        self._deliver_in_process(settings)
+        self._stop = threading.Event()
+
+    def _deliver_in_process(self, settings: Settings) -> None:
+        """Tasks, events and uploads reach their functions in-process, as Google's services deliver them."""
         tasks = self.container.tasks
         if isinstance(tasks, InProcessTaskQueue):
             # Each captured charge's usage export runs in-process, as Cloud Tasks runs billing-usage-export.
@@ -69,18 +74,25 @@ class LocalStack:
             if removed:
                 log.info("removed %d partial uploads left by an earlier crash", removed)
             blobs.on_finalized(deliver_finalized)
-        self._stop = threading.Event()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        blobs = self.container.blobs
-        if path.startswith(BLOB_PREFIX) and isinstance(blobs, LocalBlobStore):
-            return blobs.wsgi(environ, start_response)
+        if path.startswith(BLOB_PREFIX):
+            store = self._blob_store_of(path.removeprefix(BLOB_PREFIX).split("/", 1)[0])
+            if store is not None:
+                return store.wsgi(environ, start_response)
         if path.startswith(JOBS_PREFIX) and environ.get("REQUEST_METHOD") == "POST":
             return self._run_job(path.removeprefix(JOBS_PREFIX), start_response)
         app = self.apps[routing.function_for(path)]
         response: Iterable[bytes] = app(environ, start_response)
         return response
+
+    def _blob_store_of(self, bucket: str) -> LocalBlobStore | None:
+        """The customer-storage bucket is a store of its own (its uploads start no scan); every other bucket is the
+        registry's."""
+        c = self.container
+        store = c.customer_storage if bucket == c.settings.customer_storage_bucket else c.blobs
+        return store if isinstance(store, LocalBlobStore) else None
 
     def _scan_sweep(self) -> Any:
         from functions.scanner import apply

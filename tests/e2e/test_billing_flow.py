@@ -101,6 +101,13 @@ def test_buy_credit_spend_it_and_reconcile(
     assert [e["properties"]["amount_micros"] for e in metronome.events.values()] == ["1250000"]
     assert not metronome.problems
 
+    # An input file for a partner call goes to customer storage through the signed URL, and reads back.
+    grant = web.post("/customers/storage", json={"file_name": "in.png", "content_type": "image/png"}, headers=me).json()
+    assert (
+        web.http.put(grant["upload_url"], data=b"png bytes", headers={"Content-Type": "image/png"}).status_code == 200
+    )
+    assert web.http.get(grant["download_url"]).content == b"png bytes"
+
     # The trail says what happened.
     trail = web.get("/customers/events", headers=me).json()["events"]
     assert {"customer_created", "credit_purchased", "api_key_created"} <= {e["event_type"] for e in trail}
