@@ -126,10 +126,9 @@ def _blobs(s: Settings) -> BlobStore:
             download_ttl_seconds=s.archive_download_ttl_seconds,
             endpoint=s.gcs_endpoint,
         )
-    from shared.adapters.local_blobs import LocalBlobStore, persistent_key
+    from shared.adapters.local_blobs import LocalBlobStore
 
-    # Kept under DATA_DIR, so that URLs handed out before a restart still work after it.
-    key = s.local_signing_key.encode() if s.local_signing_key else persistent_key(s.data_dir / "signing.key")
+    key = _local_signing_key(s)
     return LocalBlobStore(
         s.data_dir / "blobs",
         s.base_url,
@@ -139,6 +138,13 @@ def _blobs(s: Settings) -> BlobStore:
         ttl_seconds=s.signed_url_ttl_seconds,
         download_ttl_seconds=s.archive_download_ttl_seconds,
     )
+
+
+def _local_signing_key(s: Settings) -> bytes:
+    """Kept under DATA_DIR, so that URLs handed out before a restart still work after it."""
+    from shared.adapters.local_blobs import persistent_key
+
+    return s.local_signing_key.encode() if s.local_signing_key else persistent_key(s.data_dir / "signing.key")
 
 
 def _customer_storage(s: Settings) -> BlobStore:
@@ -157,9 +163,9 @@ def _customer_storage(s: Settings) -> BlobStore:
             download_ttl_seconds=ttl,
             endpoint=s.gcs_endpoint,
         )
-    from shared.adapters.local_blobs import LocalBlobStore, persistent_key
+    from shared.adapters.local_blobs import LocalBlobStore
 
-    key = s.local_signing_key.encode() if s.local_signing_key else persistent_key(s.data_dir / "signing.key")
+    key = _local_signing_key(s)
     bucket = s.customer_storage_bucket
     return LocalBlobStore(
         s.data_dir / "blobs",

@@ -206,14 +206,6 @@ class FakeUsageExports(_Repo):
         self.db.exports[entry_id] = changed  # an UPDATE: rows read before keep what they read
 
 
-class _OnlyOnTheDatabase:
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-    def __getattr__(self, name: str) -> Any:
-        raise NotImplementedError(f"{self.what} lives only in the database: test it there")
-
-
 class FakeBillingUnitOfWork:
     """A billing unit of work over a BillingStore. Captures reach `tasks` (as usage-export tasks) only on commit;
     leaving the block without a commit restores the store as the last commit left it (see the module's docstring), so
@@ -229,7 +221,6 @@ class FakeBillingUnitOfWork:
         self.exports = FakeUsageExports(store)
         self.reports = FakeLedgerReports(store)
         self.applied_events = FakeAppliedEvents(store)
-        self.session: Any = _OnlyOnTheDatabase("The ledger's SQL audit (shared.ledger.audit.check)")
         self._saved = store.snapshot()
 
     def __enter__(self) -> FakeBillingUnitOfWork:

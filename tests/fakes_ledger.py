@@ -121,6 +121,9 @@ class FakeLedger(_Repo):
         get = self.db.accounts.get
         return Balance(get(customer_account(customer_id, AVAILABLE), 0), get(customer_account(customer_id, HELD), 0))
 
+    def balances(self, customer_ids: Sequence[str]) -> dict[str, Balance]:
+        return {c: self.balance(c) for c in customer_ids}
+
     def grant(
         self,
         key: str,

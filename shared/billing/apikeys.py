@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from shared.auth.secrets import digest
+from shared.auth.secrets import display_prefix as secret_prefix
 
 PREFIX = "comfyui-"
 DISPLAY_LENGTH = len(PREFIX) + 8
@@ -18,9 +19,8 @@ def looks_like_key(value: str) -> bool:
     return value.startswith(PREFIX) and 16 < len(value) <= 256
 
 
-def key_digest(key: str) -> str:
-    return digest(key)
+key_digest = digest  # a key is stored as any bearer secret is (shared.auth.secrets)
 
 
 def display_prefix(key: str) -> str:
-    return key[:DISPLAY_LENGTH]
+    return secret_prefix(key, DISPLAY_LENGTH)

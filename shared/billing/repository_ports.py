@@ -130,6 +130,10 @@ class CreditLedger(Protocol):
 
     def balance(self, customer_id: str) -> Balance: ...
 
+    def balances(self, customer_ids: Sequence[str]) -> dict[str, Balance]:
+        """Each customer's balance, in one query."""
+        ...
+
     def audit(self) -> LedgerCheck:
         """Every balance recomputed from the postings, every entry's sum (shared.ledger.audit)."""
         ...

@@ -18,7 +18,6 @@ from shared.db.types import new_uuid, utcnow
 from shared.errors import Conflict, NotFound
 from shared.ledger.accounts import (
     CUSTOMER_KINDS,
-    SYSTEM_KINDS,
     AccountKind,
     EntryKind,
     customer_account,
@@ -53,19 +52,22 @@ class Postings:
         rows = [{"id": customer_account(customer_id, k), "customer_id": customer_id, "kind": k} for k in CUSTOMER_KINDS]
         self._insert_missing(rows)
 
-    def open_system_accounts(self) -> None:
-        self._insert_missing([{"id": system_account(k), "customer_id": None, "kind": k} for k in SYSTEM_KINDS])
-
     def _insert_missing(self, rows: Sequence[Mapping[str, Any]]) -> None:
         now = utcnow()
         values = [{**r, "balance": 0, "updated_at": now} for r in rows]
         self._run(self._insert(LedgerAccount).values(values).on_conflict_do_nothing(index_elements=["id"]))
 
     def balance(self, customer_id: str) -> Balance:
-        ids = {customer_account(customer_id, k): k for k in CUSTOMER_KINDS}
-        rows = self.s.execute(select(LedgerAccount.kind, LedgerAccount.balance).where(LedgerAccount.id.in_(ids)))
-        found = {kind: amount for kind, amount in rows}
-        return Balance(available=found.get(AVAILABLE, 0), held=found.get(HELD, 0))
+        return self.balances([customer_id])[customer_id]
+
+    def balances(self, customer_ids: Sequence[str]) -> dict[str, Balance]:
+        """Each customer's balance, in one query (a customer without accounts has nothing)."""
+        accounts = LedgerAccount
+        query = select(accounts.customer_id, accounts.kind, accounts.balance).where(
+            accounts.id.in_([customer_account(c, k) for c in customer_ids for k in CUSTOMER_KINDS])
+        )
+        found = {(customer, kind): amount for customer, kind, amount in self.s.execute(query)}
+        return {c: Balance(found.get((c, AVAILABLE), 0), found.get((c, HELD), 0)) for c in customer_ids}
 
     def post(
         self,

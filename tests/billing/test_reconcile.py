@@ -26,7 +26,6 @@ from shared.ledger.accounts import EntryKind
 from shared.ledger.book import Balance
 from tests.billing.usage_support import (
     FakeMetronome,
-    FakePayments,
     charge,
     deliver_exports,
     funded,
@@ -36,6 +35,7 @@ from tests.billing.usage_support import (
     using,
 )
 from tests.conftest import make_settings
+from tests.fakes_billing import FakePayments
 
 ROOT = Path(__file__).resolve().parents[2]
 USD = 1_000_000

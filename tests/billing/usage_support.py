@@ -25,7 +25,7 @@ import pytest
 from functions.billing.jobs import export
 from shared.adapters.inprocess_tasks import InProcessTaskQueue
 from shared.adapters.metronome_usage import MetronomeUsage
-from shared.billing.ports import CheckoutSession, Payment, StripeObjectKind, WebhookEvent
+from shared.billing.ports import Payment
 from shared.billing.uow import USAGE_EXPORT
 from shared.bootstrap import Container, get_container, set_container
 from shared.ledger.accounts import EntryKind
@@ -239,55 +239,7 @@ def export_row(c: Container, entry_id: str) -> tuple[str, int, str]:
         return row.status, row.attempts, row.last_error
 
 
-# -- Stripe's paid payments -----------------------------------------------------------------------------------------
-class FakePayments:
-    """A PaymentGateway whose only working method lists the payments a test gives it."""
-
-    def __init__(self, payments: list[Payment] | None = None) -> None:
-        self.payments = list(payments or [])
-
-    def paid_payments(self, since: datetime, until: datetime) -> Iterator[Payment]:
-        lo, hi = since.timestamp(), until.timestamp()
-        return iter([p for p in self.payments if lo <= p.created <= hi])
-
-    def _unused(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    def ensure_customer(self, customer_id: str, email: str | None, name: str | None) -> str:
-        return str(self._unused())
-
-    def credit_checkout(
-        self, *, stripe_customer_id: str, customer_id: str, amount_micros: int, idempotency_key: str
-    ) -> CheckoutSession:
-        return self._unused()  # type: ignore[no-any-return]
-
-    def billing_portal(self, stripe_customer_id: str) -> str:
-        return str(self._unused())
-
-    def subscription_checkout(
-        self, *, stripe_customer_id: str, customer_id: str, price_id: str, tier: str, idempotency_key: str
-    ) -> CheckoutSession:
-        return self._unused()  # type: ignore[no-any-return]
-
-    def webhook_event(self, payload: bytes, signature: str | None) -> WebhookEvent:
-        return self._unused()  # type: ignore[no-any-return]
-
-    def list_objects(self, kind: StripeObjectKind, limit: int, starting_after: str | None) -> list[dict[str, Any]]:
-        return list(self._unused())
-
-    def create_object(self, kind: StripeObjectKind, params: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(self._unused())
-
-    def get_object(self, kind: StripeObjectKind, object_id: str) -> dict[str, Any]:
-        return dict(self._unused())
-
-    def update_object(self, kind: StripeObjectKind, object_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(self._unused())
-
-    def delete_object(self, kind: StripeObjectKind, object_id: str) -> dict[str, Any]:
-        return dict(self._unused())
-
-
+# -- Stripe's paid payments (the fake gateway itself is tests/fakes_billing.FakePayments) ----------------------
 def paid(kind: str, object_id: str, customer_id: str | None, micros: int, at: datetime | None = None) -> Payment:
     created = int((at or datetime.now(UTC)).timestamp())
     return Payment(kind, object_id, customer_id, micros, created)  # type: ignore[arg-type]  # kind is the Literal

@@ -78,7 +78,8 @@ def search(
         raise Forbidden("Searching customers is for admins.", code="admin_only")
     with uow:
         rows, total = uow.customers.search(filters, page, limit)
-        return [CustomerView(c, uow.ledger.balance(c.id)) for c in rows], total
+        balances = uow.ledger.balances([c.id for c in rows])
+        return [CustomerView(c, balances[c.id]) for c in rows], total
 
 
 def events(
