@@ -16,6 +16,8 @@ from shared.auth.firebase import TokenVerifier
 from shared.billing.ports import PaymentGateway, TaskQueue, UsageMeter
 from shared.billing.uow import BillingUnitOfWork, SqlBillingUnitOfWork
 from shared.ports import BlobStore, DownloadTally, EventPublisher, SearchIndex, ServiceVerifier
+from shared.proxy.ports import PartnerTransport
+from shared.proxy.uow import ProxyUnitOfWork, SqlProxyUnitOfWork
 from shared.read_cache import ReadCache
 from shared.settings import Settings, get_settings
 from shared.uow import UnitOfWork
@@ -38,6 +40,9 @@ class Container:
     usage_meter: UsageMeter  # Metronome
     tasks: TaskQueue  # Cloud Tasks
     customer_storage: BlobStore  # inputs of partner calls (POST /customers/storage), a bucket of its own
+    # The gateway: its unit of work (billing's plus its jobs, replays, counters) and its way out to partners.
+    proxy_uow: Callable[[], ProxyUnitOfWork]
+    partners: PartnerTransport
     # The database's session factory, for what works below the use cases (the outbox sweep, the fault tests);
     # bound to nothing when the units of work are fakes.
     sessions: sessionmaker[Session] = field(default_factory=sessionmaker)
@@ -82,6 +87,7 @@ def bootstrap(settings: Settings, **ports: Any) -> Container:
     uow = ports.pop("uow", None) or new_uow
     tasks = ports.pop("tasks", None) or _tasks(settings)
     billing_uow = ports.pop("billing_uow", None) or (lambda: SqlBillingUnitOfWork(sessions, tasks))
+    proxy_uow = ports.pop("proxy_uow", None) or (lambda: SqlProxyUnitOfWork(sessions, tasks))
     container = Container(
         settings=settings,
         uow=uow,
@@ -97,6 +103,8 @@ def bootstrap(settings: Settings, **ports: Any) -> Container:
         usage_meter=ports.pop("usage_meter", None) or _usage_meter(settings),
         tasks=tasks,
         customer_storage=ports.pop("customer_storage", None) or _customer_storage(settings),
+        proxy_uow=proxy_uow,
+        partners=ports.pop("partners", None) or _partners(),
         sessions=sessions,
     )
     if ports:  # whatever no field above took
@@ -235,6 +243,12 @@ def _usage_meter(s: Settings) -> UsageMeter:
     from shared.adapters.unconfigured import NoUsageMeter
 
     return NoUsageMeter()
+
+
+def _partners() -> PartnerTransport:
+    from shared.adapters.httpx_partners import HttpxPartnerTransport
+
+    return HttpxPartnerTransport()
 
 
 def _tasks(s: Settings) -> TaskQueue:

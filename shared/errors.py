@@ -7,6 +7,8 @@ class AppError(Exception):
     """Base of every error a caller is meant to see. `code` is the wire `error` field."""
 
     code = "error"
+    # The gateway's clients read the kind of a failure from `X-Comfy-Error-Type` (service_unavailable, ...).
+    error_type: str | None = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -33,6 +35,7 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     code = "conflict"
+    retry_after: int | None = None  # set when waiting helps (an idempotent call still in flight)
 
 
 class PaymentRequired(AppError):
@@ -53,6 +56,18 @@ class Unavailable(AppError):
     def __init__(self, message: str, *, retry_after: int = 5, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+
+class BadGateway(AppError):
+    """A partner behind the gateway failed in a way its caller cannot act on (a reset, a non-JSON error page)."""
+
+    code = "partner_error"
+
+
+class GatewayTimeout(AppError):
+    """A partner behind the gateway did not answer in time."""
+
+    code = "partner_timeout"
 
 
 class DatabaseUnavailable(Unavailable):

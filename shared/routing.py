@@ -21,6 +21,8 @@ REGISTRY = "functions/registry"
 # load balancer (rendered as route rules) and the local server alike: the moderation paths under /publishers/ come
 # before publishing's /publishers/**. tests/unit/test_routing.py checks every route of an area reaches its function.
 HTTP_FUNCTIONS: tuple[HttpFunction, ...] = (
+    # The partner gateway: every /proxy path.
+    HttpFunction("proxy", "functions/proxy", "proxy", ("/proxy", "/proxy/**")),
     # The money side: customers, keys, credit, webhooks. Before the registry's `/admin/**`.
     HttpFunction(
         "billing",
@@ -124,6 +126,8 @@ BACKGROUND_FUNCTIONS: tuple[Function, ...] = (
     Function("billing-reconcile", "functions/billing", "billing_reconcile", "scheduler"),
     Function("billing-holds-sweep", "functions/billing", "billing_holds_sweep", "scheduler"),
     Function("billing-usage-export", "functions/billing", "billing_usage_export", "tasks"),
+    Function("proxy-job-settle", "functions/proxy", "proxy_job_settle", "tasks"),
+    Function("proxy-jobs-sweep", "functions/proxy", "proxy_jobs_sweep", "scheduler"),
 )
 
 

@@ -167,6 +167,31 @@ class Settings(BaseSettings):
         "application/octet-stream,model/gltf-binary",
         alias="CUSTOMER_STORAGE_CONTENT_TYPES",
     )
+    # The gateway (/proxy). PARTNER_BASE_URLS replaces a catalog upstream ({"bfl": "http://127.0.0.1:9000/bfl"}: how
+    # tests and local fake partners are plugged in); PARTNER_CREDENTIALS gives each partner's credential (Secret
+    # Manager in the cloud; a two-part one as ACCESS:SECRET). A partner without one answers 503.
+    partner_base_urls: dict[str, str] = Field(default_factory=dict, alias="PARTNER_BASE_URLS")
+    partner_credentials: dict[str, str] = Field(default_factory=dict, alias="PARTNER_CREDENTIALS", repr=False)
+    proxy_calls_per_minute: int = Field(120, alias="PROXY_CALLS_PER_MINUTE", ge=1)
+    proxy_max_in_flight: int = Field(16, alias="PROXY_MAX_IN_FLIGHT", ge=1)
+    # A job nobody polls is followed by proxy-job-settle, first after this delay, then backing off; after the max age
+    # its hold is released (the partner never said it finished).
+    proxy_settle_delay_seconds: int = Field(30, alias="PROXY_SETTLE_DELAY_SECONDS", ge=1)
+    proxy_job_max_age_minutes: int = Field(24 * 60, alias="PROXY_JOB_MAX_AGE_MINUTES", ge=1)
+    proxy_settle_url: str | None = Field(None, alias="PROXY_SETTLE_URL")
+    proxy_settle_queue: str = Field("proxy-job-settle", alias="PROXY_SETTLE_QUEUE")
+    proxy_replay_hours: int = Field(24, alias="PROXY_REPLAY_HOURS", ge=1, le=24 * 7)
+    # Answers kept for an Idempotency-Key replay, and JSON answers read whole to meter them, up to this size.
+    proxy_buffer_bytes: int = Field(16 * 1024 * 1024, alias="PROXY_BUFFER_BYTES", ge=1024)
+    # The circuit breaker: this many partner failures in a row open it for PROXY_BREAKER_OPEN_SECONDS.
+    proxy_breaker_failures: int = Field(5, alias="PROXY_BREAKER_FAILURES", ge=1)
+    proxy_breaker_open_seconds: int = Field(30, alias="PROXY_BREAKER_OPEN_SECONDS", ge=1)
+    # GET polls that meet a partner 429/5xx or a lost connection are retried this many times, honouring Retry-After
+    # up to PROXY_RETRY_MAX_WAIT_SECONDS.
+    proxy_poll_retries: int = Field(2, alias="PROXY_POLL_RETRIES", ge=0, le=10)
+    proxy_retry_max_wait_seconds: float = Field(5.0, alias="PROXY_RETRY_MAX_WAIT_SECONDS", ge=0, le=60)
+    # Caps every partner's timeout from the catalog (unset: the catalog's own; tests set a short one).
+    proxy_timeout_cap_seconds: float | None = Field(None, alias="PROXY_TIMEOUT_CAP_SECONDS", gt=0)
 
     @model_validator(mode="after")
     def _emulators_only_where_safe(self) -> Settings:

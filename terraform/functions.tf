@@ -240,6 +240,51 @@ locals {
       timeout       = 60
       max_instances = 5 # with the queue's max_concurrent_dispatches, bounds the calls Metronome sees at once
     }
+    # The partner gateway: authenticates the caller, holds credit, forwards with the partner's credential (from
+    # PARTNER_CREDENTIALS, one Secret Manager secret holding the JSON map), meters and settles. It touches no bucket,
+    # event or index: its service account reaches the database and the settle queue, and the internet as egress.
+    proxy = {
+      database      = "proxy"
+      events        = false
+      uploads       = "none"
+      releases      = "none"
+      search        = "none"
+      enqueues      = ["proxy-job-settle"]
+      secrets       = { PARTNER_CREDENTIALS = "partner-credentials" }
+      memory        = "1Gi"
+      concurrency   = 40  # calls wait on partners, not on the CPU
+      timeout       = 900 # the longest partner call (a video download) plus margin
+      max_instances = var.max_instances
+    }
+    # Follows a job nobody polls to its end: one task per look, the next look scheduled by the function (backing off).
+    proxy-job-settle = {
+      database      = "proxy"
+      events        = false
+      uploads       = "none"
+      releases      = "none"
+      search        = "none"
+      enqueues      = ["proxy-job-settle"]
+      secrets       = { PARTNER_CREDENTIALS = "partner-credentials" }
+      memory        = "512Mi"
+      concurrency   = 8
+      timeout       = 300
+      max_instances = 5
+    }
+    # The safety net of proxy-job-settle: every job whose next look is due (its task was lost), every 10 minutes.
+    proxy-jobs-sweep = {
+      jobs          = { proxy-jobs-sweep = { schedule = "*/10 * * * *", query = "" } }
+      database      = "proxy"
+      events        = false
+      uploads       = "none"
+      releases      = "none"
+      search        = "none"
+      enqueues      = ["proxy-job-settle"]
+      secrets       = { PARTNER_CREDENTIALS = "partner-credentials" }
+      memory        = "512Mi"
+      concurrency   = 1
+      timeout       = 540 # shorter than the schedule: runs never overlap
+      max_instances = 1
+    }
   }
   # shared/routing.py's table (source folder, entry point, trigger) with the settings above.
   functions = { for name, fn in var.deployed : name => merge(local.function_defaults, fn, local.function_settings[name]) }

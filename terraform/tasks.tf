@@ -27,6 +27,18 @@ locals {
       queue_setting             = "USAGE_EXPORT_QUEUE"
       url_setting               = "USAGE_EXPORT_URL"
     }
+    # One look at a partner job nobody polls; the function schedules the next look itself (backing off), so a task
+    # is retried only when the function failed outright.
+    proxy-job-settle = {
+      max_attempts              = 10
+      min_backoff               = "30s"
+      max_backoff               = "3600s"
+      max_doublings             = 8
+      max_dispatches_per_second = 20
+      max_concurrent_dispatches = 20
+      queue_setting             = "PROXY_SETTLE_QUEUE"
+      url_setting               = "PROXY_SETTLE_URL"
+    }
   }
   # From var.deployed, not local.functions: the functions' own settings name these queues and URLs.
   task_functions = { for k, f in var.deployed : k => f if f.trigger == "tasks" }

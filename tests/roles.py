@@ -19,6 +19,7 @@ from shared.billing.uow import BillingUnitOfWork, SqlBillingUnitOfWork
 from shared.bootstrap import Container, get_container, set_container
 from shared.db import grants
 from shared.db.engine import session_factory
+from shared.proxy.uow import ProxyUnitOfWork, SqlProxyUnitOfWork
 from shared.uow import SqlUnitOfWork, UnitOfWork
 
 
@@ -79,8 +80,18 @@ def as_role(c: Container, sessions: sessionmaker[Session]) -> Container:
     def new_billing_uow() -> BillingUnitOfWork:
         return SqlBillingUnitOfWork(sessions, c.tasks)
 
+    def new_proxy_uow() -> ProxyUnitOfWork:
+        return SqlProxyUnitOfWork(sessions, c.tasks)
+
     search = DatabaseSearchIndex(new_uow) if isinstance(c.search, DatabaseSearchIndex) else c.search
-    return replace(c, sessions=sessions, uow=new_uow, search=search, billing_uow=new_billing_uow)
+    return replace(
+        c,
+        sessions=sessions,
+        uow=new_uow,
+        search=search,
+        billing_uow=new_billing_uow,
+        proxy_uow=new_proxy_uow,
+    )
 
 
 class Binding:

@@ -1,7 +1,8 @@
 """The TaskQueue port on Google Cloud Tasks (`google-cloud-tasks`, imported on first use).
 
 Each kind of task goes to its own queue and HTTP target (`usage-export`: USAGE_EXPORT_QUEUE -> USAGE_EXPORT_URL, the
-billing-usage-export function). A task is a POST of the payload as JSON, named after its key: Cloud Tasks refuses a
+billing-usage-export function; `proxy-job-settle`: PROXY_SETTLE_QUEUE -> PROXY_SETTLE_URL, the proxy-job-settle
+function). A task is a POST of the payload as JSON, named after its key: Cloud Tasks refuses a
 second task of the same name (for about an hour after the first ran), and that refusal (`AlreadyExists`) is success
 here, so queueing one key twice delivers it once. With TASKS_SERVICE_ACCOUNT the task carries an OIDC token of that
 account (its audience is the target URL), which is what lets the private function be invoked. With
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from shared.settings import Settings
 
 USAGE_EXPORT = "usage-export"
+PROXY_JOB_SETTLE = "proxy-job-settle"
 _TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,500}$")
 # google-cloud-tasks' client is typed, but building it is lazy: Any keeps the import out of module load.
 _Client = Any
@@ -61,7 +63,10 @@ class CloudTasksQueue:
         return cls(
             s.gcp_project,
             s.tasks_location,
-            {USAGE_EXPORT: (s.usage_export_queue, s.usage_export_url)},
+            {
+                USAGE_EXPORT: (s.usage_export_queue, s.usage_export_url),
+                PROXY_JOB_SETTLE: (s.proxy_settle_queue, s.proxy_settle_url),
+            },
             service_account=s.tasks_service_account,
             emulator_host=s.cloud_tasks_emulator_host,
         )

@@ -1,5 +1,7 @@
 """The task queue of the local stack and the tests: a task runs in-process, right away, by the handler subscribed to
-its kind. A failure is logged and leaves the work where the sweep finds it (as Cloud Tasks' retries would)."""
+its kind. A failure is logged and leaves the work where the sweep finds it (as Cloud Tasks' retries would). A task
+asked for later (`delay_seconds`) is only recorded: its work waits in the database, where the local stack's timer
+(or a test) finds it when due."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ class InProcessTaskQueue:
         with self._lock:
             handler = self._handlers.get(kind)
             self.enqueued.append((kind, key))
-        if handler is None:
+        if handler is None or delay_seconds > 0:
             return
         try:
             handler(payload)

@@ -10,6 +10,8 @@ and the triggers they fire need, nothing more.
 - scanner: the scanner, its sweep and its releases. indexer: the indexer and its reindex.
 - outbox: the outbox sweep. Reads and marks the events left unsent, nothing else.
 - billing: billing's HTTP function and jobs. Append-only on the ledger (SELECT and INSERT on entries and postings).
+- proxy: the gateway and its settle task. Append-only on the ledger too; reads customers and keys (a key's last use
+  is the one thing it changes of them); owns its jobs, replays and rate windows.
 
 No profile may TRUNCATE, ALTER or DROP. Only `publishing` reads token digests. tests/deploy/test_grants.py runs each
 function as its own role on PostgreSQL: every mutating route of the authorization matrix as the area's role, the
@@ -117,6 +119,20 @@ PROFILES: Mapping[str, Mapping[str, str]] = {
         "usage_exports": READ_WRITE,
         "applied_events": "SELECT, INSERT",
         "users": "SELECT",  # `users.is_admin`: the registry's admins are billing's too
+        "proxy_jobs": "SELECT",  # the holds sweep leaves the holds of jobs still running alone
+    },
+    "proxy": {
+        "customers": "SELECT",
+        "customer_api_keys": "SELECT, UPDATE",  # last_used_at
+        "ledger_accounts": READ_WRITE,
+        "ledger_entries": "SELECT, INSERT",
+        "ledger_postings": "SELECT, INSERT",
+        "credit_holds": READ_WRITE,
+        "usage_exports": "SELECT, INSERT",
+        "users": "SELECT",
+        "proxy_jobs": READ_WRITE,
+        "proxy_replays": ALL,  # an expired or released key is deleted
+        "proxy_rate_windows": ALL,
     },
 }
 

@@ -296,3 +296,4 @@ class CatalogEpoch(Base):
 
 # The billing tables share this metadata (Alembic and create_all see them through this import).
 from shared.db import billing_models as _billing_models  # noqa: E402,F401
+from shared.db import proxy_models as _proxy_models  # noqa: E402,F401

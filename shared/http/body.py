@@ -41,11 +41,11 @@ class _Capped(io.RawIOBase):
         return n
 
 
-def cap_stream(request: Request) -> None:
+def cap_stream(request: Request, cap: int = MAX_ANY_BODY) -> None:
     """Let nothing read more than MAX_ANY_BODY + 1 bytes of this request's body. functions-framework reads every
     request's body into memory after the answer (so that the connection stays in step); capped, it reads at most
     that much, and the server discards the rest of the socket in small pieces."""
-    request.stream = io.BufferedReader(_Capped(request.stream, MAX_ANY_BODY + 1))
+    request.stream = io.BufferedReader(_Capped(request.stream, cap + 1))
 
 
 def too_large(max_bytes: int) -> InvalidInput:

@@ -22,6 +22,8 @@ STATUS: dict[type[errors.AppError], int] = {
     errors.Conflict: 409,
     errors.RateLimited: 429,
     errors.Unavailable: 503,
+    errors.BadGateway: 502,
+    errors.GatewayTimeout: 504,
 }
 
 
@@ -47,8 +49,11 @@ def validation_message(exc: ValidationError) -> str:
 def to_response(exc: Exception) -> Response:
     if isinstance(exc, errors.AppError):
         response = json_response(body(exc.code, exc.message), status_of(exc))
-        if isinstance(exc, errors.RateLimited | errors.Unavailable):
-            response.headers["Retry-After"] = str(exc.retry_after)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        if exc.error_type:
+            response.headers["X-Comfy-Error-Type"] = exc.error_type
         return response
     if isinstance(exc, ValidationError):
         return json_response(body("invalid_input", validation_message(exc)), 400)

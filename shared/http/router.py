@@ -48,17 +48,19 @@ class Router:
         *,
         deps: Callable[[], Any] = _no_deps,
         cors_origins: Callable[[], Sequence[str]] = _no_origins,
+        max_body: int = body.MAX_ANY_BODY,
     ) -> None:
         """`deps` gives what handlers receive, and `cors_origins` the allowed origins, when a request asks (the
         container is built on the first request, not at import)."""
         self.routes = list(routes)
         self._deps = deps
         self._cors_origins = cors_origins
+        self._max_body = max_body
         rules = [Rule(r.path, endpoint=i, methods=[r.method]) for i, r in enumerate(self.routes)]
         self._map = Map(rules, strict_slashes=False, merge_slashes=False)
 
     def dispatch(self, request: Request) -> Response:
-        body.cap_stream(request)
+        body.cap_stream(request, self._max_body)
         if request.method == "OPTIONS":
             return self._cors(request, Response(status=204))
         try:

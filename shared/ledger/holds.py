@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Table, case, select, update
 
 from shared.db.billing_models import CreditHold, LedgerEntry, UsageExport
+from shared.db.proxy_models import ProxyJob
 from shared.db.types import new_uuid, utcnow
 from shared.errors import Conflict, InvalidInput, NotFound, PaymentRequired
 from shared.ledger.accounts import AccountKind, EntryKind, HoldStatus, require_amount
@@ -102,9 +103,17 @@ class Holds(Postings):
         return Settled(hold, 0, entry)
 
     def stale_holds(self, older_than: datetime, limit: int) -> list[str]:
+        """Holds older than `older_than`, but for those of gateway jobs still running before their own deadline (the
+        gateway's settle task ends those; a job may rightly run for hours)."""
+        now = utcnow()
+        running_job = (
+            select(ProxyJob.id)
+            .where(ProxyJob.hold_id == CreditHold.id, ProxyJob.status == "pending", ProxyJob.expires_at > now)
+            .exists()
+        )
         stmt = (
             select(CreditHold.id)
-            .where(CreditHold.status == HoldStatus.HELD, CreditHold.created_at < older_than)
+            .where(CreditHold.status == HoldStatus.HELD, CreditHold.created_at < older_than, ~running_job)
             .order_by(CreditHold.created_at)
             .limit(limit)
         )

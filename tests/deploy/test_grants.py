@@ -147,6 +147,7 @@ LEDGER_REWRITES = [
     "DELETE FROM ledger_postings",
 ]
 OUTBOX_ROW = "VALUES ('x', 't', 'x', '{}', now(), 0)"
+MONEY = ("billing", "proxy")
 REFUSED = [
     *[(p, "TRUNCATE nodes CASCADE") for p in EVERY_PROFILE],
     *[(p, "DROP TABLE node_versions CASCADE") for p in EVERY_PROFILE],
@@ -180,9 +181,17 @@ REFUSED = [
     ("billing", "UPDATE users SET is_admin = true"),
     ("billing", "UPDATE nodes SET name = 'x'"),
     ("billing", "SELECT count(*) FROM node_versions"),
+    # The gateway appends to the ledger as billing does, and changes nothing of customers but a key's last use.
+    *[("proxy", sql) for sql in LEDGER_REWRITES],
+    ("proxy", "UPDATE customers SET is_admin = true"),
+    ("proxy", "DELETE FROM customer_api_keys"),
+    ("proxy", "DELETE FROM credit_holds"),
+    ("proxy", "SELECT count(*) FROM customer_events"),
+    ("proxy", "SELECT count(*) FROM nodes"),
+    ("billing", "UPDATE proxy_jobs SET status = 'failed'"),
     # No registry function touches the money side.
-    *[(p, "SELECT count(*) FROM ledger_entries") for p in EVERY_PROFILE if p != "billing"],
-    *[(p, "SELECT count(*) FROM customer_api_keys") for p in EVERY_PROFILE if p != "billing"],
+    *[(p, "SELECT count(*) FROM ledger_entries") for p in EVERY_PROFILE if p not in MONEY],
+    *[(p, "SELECT count(*) FROM customer_api_keys") for p in EVERY_PROFILE if p not in MONEY],
 ]
 
 

@@ -1,0 +1,95 @@
+"""The shape of the partner catalog: a partner (where it lives, how its credential goes in) and its operations (what
+a path does: a synchronous call, a job's submit, a poll of that job, a read of its result, or a free helper call).
+The data is in `partners`; price rules in `prices`; status words in `statuses`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from typing import Any, Protocol
+
+
+class Role(StrEnum):
+    SYNC = "sync"  # the answer is the result: charged when it succeeds
+    SUBMIT = "submit"  # the answer names a job: its hold waits for the job's end
+    POLL = "poll"  # reads a job's state: only its owner may; the first terminal state settles it
+    FETCH = "fetch"  # reads a finished job's output: only its owner may; free
+    FREE = "free"  # a helper call (an upload, a list of presets): authenticated, free
+
+
+class Auth(StrEnum):
+    BEARER = "bearer"  # Authorization: Bearer <credential>
+    HEADER = "header"  # <auth_header>: <credential>
+    KLING_JWT = "kling_jwt"  # Authorization: Bearer <HS256 JWT minted from ACCESS:SECRET>
+    NONE = "none"  # answered by the gateway itself
+
+
+class PriceRule(Protocol):
+    """Micro-USD: `estimate` from the request's fields before the call (the hold), `actual` from the partner's answer
+    (None: the estimate is the price)."""
+
+    def estimate(self, fields: Mapping[str, Any]) -> int: ...
+
+    def actual(self, answer: Any, headers: Mapping[str, str], estimate: int) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # after /proxy/<partner>; `{name}` is one segment
+    role: Role
+    price: PriceRule | None = None  # SYNC and SUBMIT
+    job_id: str = (
+        ""  # SUBMIT: the id's dotted path in the answer; POLL/FETCH: `path:<name>`, `query:<name>`, `body:<f>`
+    )
+    status: str = ""  # SUBMIT/POLL: the status's dotted path in the answer
+    poll: str = ""  # SUBMIT: the GET that reads the job (`{id}` for its id), for proxy-job-settle to follow it
+    done: frozenset[str] = frozenset()  # extra status words for success (lower case), beyond statuses.DONE
+    failed: frozenset[str] = frozenset()  # extra words for failure, beyond statuses.FAILED
+    pending_codes: frozenset[int] = frozenset()  # answer codes that mean "still running" (202)
+    submit_headers: Mapping[str, str] = field(default_factory=dict)  # sent upstream on this operation only
+    timeout_seconds: float | None = None  # replaces the partner's
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        parts = re.split(r"(\{[a-z_]+\})", self.path)
+        regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
+        return re.compile(regex + r"/?")
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A path of the live spec that the gateway does not forward, with the reason (answered 404 route_not_found)."""
+
+    method: str
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Partner:
+    name: str
+    base_url: str
+    auth: Auth
+    operations: tuple[Operation, ...]
+    auth_header: str = ""  # Auth.HEADER
+    extra_headers: Mapping[str, str] = field(default_factory=dict)  # on every call (Runway's API version)
+    trace_header: str = ""  # a fresh UUID per call under this name (PixVerse's Ai-trace-id)
+    refused: tuple[Refused, ...] = ()
+    timeout_seconds: float = 120.0
+    absolute_polling: bool = False  # the submit answers a `polling_url` the gateway rewrites to itself
+
+    def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+        for op in self.operations:
+            if op.method == method:
+                found = op.pattern.fullmatch(path)
+                if found:
+                    return op, found.groupdict()
+        return None

@@ -1,0 +1,133 @@
+"""Price rules, in integer micro-USD. The figures are the price badges of ComfyUI's own partner nodes (what the user is
+shown before running one); where the partner reports its cost (Black Forest Labs' credits, OpenAI's tokens), that is
+the price, capped at the hold. `usd()` turns a decimal string into micro-USD without a float."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from functions.proxy.catalog.model import PriceRule
+
+
+def usd(amount: str) -> int:
+    return int(Decimal(amount) * 1_000_000)
+
+
+def number(value: Any, default: int, *, most: int) -> int:
+    """A count or a duration from a request field ("5", "5s", 10, 8.0), within 1..most; `default` when absent."""
+    if isinstance(value, bool) or value is None:
+        return default
+    if isinstance(value, int | float):
+        whole = int(value)
+    else:
+        found = re.match(r"\s*(\d+)", str(value))
+        if not found:
+            return default
+        whole = int(found.group(1))
+    return max(1, min(whole, most))
+
+
+def dig(answer: Any, path: str) -> Any:
+    """`a.b.0.c` in a decoded JSON answer; None where any step is missing."""
+    if not path:
+        return None
+    for step in path.split("."):
+        if isinstance(answer, Mapping):
+            answer = answer.get(step)
+        elif isinstance(answer, list) and step.isdigit() and int(step) < len(answer):
+            answer = answer[int(step)]
+        else:
+            return None
+    return answer
+
+
+@dataclass(frozen=True)
+class Fixed:
+    micros: int
+
+    def estimate(self, fields: Mapping[str, Any]) -> int:
+        return self.micros
+
+    def actual(self, answer: Any, headers: Mapping[str, str], estimate: int) -> int | None:
+        return None
+
+
+@dataclass(frozen=True)
+class PerUnit:
+    """`micros` (by `by` field's value where `table` names it) times a count field, e.g. images x `n`."""
+
+    micros: int
+    count: str = "n"
+    most: int = 10
+    by: str = ""
+    table: Mapping[str, int] = field(default_factory=dict)
+
+    def unit(self, fields: Mapping[str, Any]) -> int:
+        key = str(dig(fields, self.by) or "").lower() if self.by else ""
+        return self.table.get(key, self.micros)
+
+    def estimate(self, fields: Mapping[str, Any]) -> int:
+        return self.unit(fields) * number(dig(fields, self.count), 1, most=self.most)
+
+    def actual(self, answer: Any, headers: Mapping[str, str], estimate: int) -> int | None:
+        return None
+
+
+@dataclass(frozen=True)
+class PerSecond(PerUnit):
+    """`micros` a second of output (by model or quality where `table` names it), times the requested duration."""
+
+    count: str = "duration"
+    default_seconds: int = 5
+    most: int = 60
+
+    def estimate(self, fields: Mapping[str, Any]) -> int:
+        return self.unit(fields) * number(dig(fields, self.count), self.default_seconds, most=self.most)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Metered by the partner's token counts (`usage`), at most `hold` (what is set aside before the call)."""
+
+    hold: int
+    input_per_token: int  # micro-USD
+    output_per_token: int
+    input_field: str = "usage.input_tokens"
+    output_field: str = "usage.output_tokens"
+
+    def estimate(self, fields: Mapping[str, Any]) -> int:
+        return self.hold
+
+    def actual(self, answer: Any, headers: Mapping[str, str], estimate: int) -> int | None:
+        tokens_in, tokens_out = dig(answer, self.input_field), dig(answer, self.output_field)
+        if not isinstance(tokens_in, int) or not isinstance(tokens_out, int):
+            return None
+        return tokens_in * self.input_per_token + tokens_out * self.output_per_token
+
+
+@dataclass(frozen=True)
+class PartnerCredits:
+    """The partner reports its cost in its own credits (`field` of the answer); `micros_per_credit` converts it. The
+    hold is the list price plus `margin_percent`, since the reported cost may exceed the list price (a larger image);
+    a cost above the hold is charged at the hold, and the ledger entry records what was asked."""
+
+    base: PriceRule
+    field: str
+    micros_per_credit: int
+    margin_percent: int = 50
+
+    def estimate(self, fields: Mapping[str, Any]) -> int:
+        return self.base.estimate(fields) * (100 + self.margin_percent) // 100
+
+    def actual(self, answer: Any, headers: Mapping[str, str], estimate: int) -> int | None:
+        credits = dig(answer, self.field)
+        if isinstance(credits, bool) or not isinstance(credits, int | float | str):
+            return None
+        try:
+            return int(Decimal(str(credits)) * self.micros_per_credit)
+        except (ArithmeticError, ValueError):
+            return None

@@ -1,0 +1,68 @@
+"""A gateway request read into the `Call` the use cases take: the partner path, the caller's body and content headers
+(never its credentials), the fields a price rule reads, and the caller's Idempotency-Key."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Request
+from werkzeug.formparser import parse_form_data
+
+from functions.proxy.gateway.usecases.call import Call
+from shared.http import body as bodies
+
+# Caller headers that reach the partner: what describes the body and the answer wanted, nothing that identifies us or
+# the caller (Authorization, X-API-KEY, cookies, Comfy-*, Idempotency-Key stay here).
+FORWARDED = ("content-type", "accept", "accept-language")
+FORWARDED_PREFIXES = ("stability-",)
+MAX_BODY = 64 * 1024 * 1024
+IDEMPOTENCY_KEY_MAX = 255
+
+
+def call_from(request: Request, partner: str, rest: str) -> Call:
+    raw = bodies.read(request, MAX_BODY) if request.method in ("POST", "PUT", "PATCH") else b""
+    headers = {
+        name: value
+        for name, value in request.headers.items()
+        if name.lower() in FORWARDED or name.lower().startswith(FORWARDED_PREFIXES)
+    }
+    key = (request.headers.get("Idempotency-Key") or "").strip()[:IDEMPOTENCY_KEY_MAX] or None
+    return Call(
+        partner=partner,
+        method=request.method,
+        path=f"/{rest}" if rest else "",
+        query=request.query_string.decode("latin-1"),
+        args={k: v for k, v in request.args.items()},
+        headers=headers,
+        body=raw,
+        fields=_fields(request, raw),
+        idempotency_key=key,
+        request_id=request.environ.get("comfy.request_id") or uuid.uuid4().hex,
+    )
+
+
+def _fields(request: Request, raw: bytes) -> Mapping[str, Any]:
+    """What a price rule reads: the JSON object, or the form's text fields; {} for anything else (a price rule then
+    charges its defaults)."""
+    mimetype = request.mimetype
+    if not raw:
+        return {}
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+    if mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        environ = {
+            **request.environ,
+            "wsgi.input": io.BytesIO(raw),
+            "CONTENT_LENGTH": str(len(raw)),
+        }
+        _, form, _ = parse_form_data(environ)
+        return {k: v for k, v in form.items()}
+    return {}

@@ -1,0 +1,144 @@
+"""Partner jobs: recorded for their submitter at submit, found again only by them, settled exactly once by the first
+poll (the caller's, or proxy-job-settle's) that sees a terminal state: captured on success, released on failure."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from functions.proxy.catalog import operation
+from functions.proxy.catalog.model import Operation, Partner
+from functions.proxy.catalog.partners import PARTNERS
+from functions.proxy.catalog.prices import dig
+from functions.proxy.catalog.statuses import Outcome
+from functions.proxy.gateway.usecases.call import Call
+from functions.proxy.gateway.usecases.deps import Gateway
+from functions.proxy.gateway.usecases.metering import settle
+from shared.billing.callers import Caller
+from shared.db.proxy_models import ProxyJob
+from shared.db.types import utcnow
+from shared.errors import NotFound
+from shared.proxy.uow import ProxyUnitOfWork
+
+log = logging.getLogger(__name__)
+
+SETTLE = "proxy-job-settle"
+PENDING, SUCCEEDED, FAILED, EXPIRED = "pending", "succeeded", "failed", "expired"
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def job_not_found() -> NotFound:
+    return NotFound("No such job among yours.", code="job_not_found")
+
+
+def polled_id(op: Operation, call: Call, path_values: Mapping[str, str]) -> str:
+    """The partner job id a poll names: in its path, its query or its JSON body."""
+    where, _, name = op.job_id.partition(":")
+    source: Mapping[str, Any] = {"path": path_values, "query": call.args, "body": call.fields}.get(where, {})
+    value = source.get(name)
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value):
+        raise job_not_found()
+    return str(value)
+
+
+def owned(u: ProxyUnitOfWork, caller: Caller, partner: str, partner_job_id: str) -> ProxyJob:
+    """The caller's job, or 404 job_not_found (another customer's job is indistinguishable from none)."""
+    job = u.jobs.find(partner, partner_job_id)
+    if job is None or job.customer_id != caller.customer_id:
+        raise job_not_found()
+    return job
+
+
+def submitted_id(op: Operation, answer: Any) -> str | None:
+    value = dig(answer, op.job_id)
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) and str(value) else None
+
+
+def open_job(
+    gw: Gateway,
+    u: ProxyUnitOfWork,
+    caller: Caller,
+    call: Call,
+    partner: Partner,
+    op: Operation,
+    job_id: str,
+    hold_id: str,
+    price: int,
+    poll_url: str | None,
+) -> ProxyJob:
+    now = utcnow()
+    job = ProxyJob(
+        customer_id=caller.customer_id,
+        partner=partner.name,
+        partner_job_id=job_id,
+        operation=op.name,
+        hold_id=hold_id,
+        price=price,
+        poll_url=poll_url,
+        request_id=call.request_id,
+        status=PENDING,
+        checks=0,
+        details=charge_details(partner, op, call.fields, call.request_id),
+        created_at=now,
+        expires_at=now + gw.limits.job_max_age,
+        next_check_at=now + timedelta(seconds=gw.limits.settle_delay_seconds),
+    )
+    u.jobs.add(job)
+    return job
+
+
+def follow_later(gw: Gateway, job_id: str, attempt: int, delay: float) -> None:
+    """Hand the job to proxy-job-settle (after commit); a lost task leaves the job due in the database, where the
+    settle sweep finds it."""
+    try:
+        gw.tasks.enqueue(SETTLE, {"job_id": job_id}, key=f"settle-{job_id}-{attempt}", delay_seconds=delay)
+    except Exception:
+        log.exception("could not queue the settlement of job %s; the sweep will", job_id)
+
+
+def finish(u: ProxyUnitOfWork, job: ProxyJob, outcome: Outcome, answer: Any, headers: Mapping[str, str]) -> int | None:
+    """Settle the job by this terminal answer, in the caller's transaction; None when another settlement won."""
+    status = SUCCEEDED if outcome is Outcome.DONE else FAILED
+    if not u.jobs.finish(job.id, status, utcnow()):
+        return None
+    cost = job_cost(job, answer, headers) if outcome is Outcome.DONE else None
+    return settle(u, job.hold_id, cost, job.details)
+
+
+def expire(u: ProxyUnitOfWork, job: ProxyJob) -> bool:
+    if not u.jobs.finish(job.id, EXPIRED, utcnow()):
+        return False
+    settle(u, job.hold_id, None, job.details)
+    return True
+
+
+def job_cost(job: ProxyJob, answer: Any, headers: Mapping[str, str]) -> int:
+    """The partner's reported cost where its price rule reads one from this answer, else the price set at submit."""
+    submit = operation(PARTNERS[job.partner], job.operation)
+    actual = submit.price.actual(answer, headers, job.price) if submit and submit.price else None
+    return job.price if actual is None else actual
+
+
+def charge_details(partner: Partner, op: Operation, fields: Mapping[str, Any], request_id: str) -> dict[str, Any]:
+    """What a charge's ledger entry says of the call (Metronome receives model, endpoint and product)."""
+    model = fields.get("model") or fields.get("model_name") or ""
+    return {
+        "product": partner.name,
+        "endpoint": op.path or "/",
+        "model": str(model)[:128],
+        "request_id": request_id,
+        "source": "proxy",
+    }
+
+
+def our_polling_url(gw: Gateway, partner: Partner, job_id: str) -> str:
+    """Where the caller polls a job whose partner answered an absolute polling URL (Black Forest Labs)."""
+    return f"{gw.base_url}/proxy/{partner.name}/v1/get_result?id={quote(job_id, safe='')}"
+
+
+def next_check(gw: Gateway, job: ProxyJob, now: datetime) -> datetime:
+    delay = timedelta(seconds=gw.limits.settle_delay_seconds * 2 ** min(job.checks, 10))
+    return now + min(delay, MAX_BACKOFF)

@@ -1,0 +1,51 @@
+"""The HTTP glue of proxy-job-settle (a task body `{"job_id": ...}` follows that job) and proxy-jobs-sweep (every job
+whose look is due). 200 with what became of them; errors as everywhere else. Only the queue's or the scheduler's
+service account may invoke them (IAM), so no caller check is made here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Request, Response
+
+from functions.proxy.gateway.wiring import gateway_of
+from functions.proxy.jobs.settle import follow, follow_due
+from shared.bootstrap import get_container
+from shared.errors import InvalidInput
+from shared.http.errors import to_response
+from shared.http.responses import json_response
+
+MAX_TASK_BYTES = 4096
+
+
+def settle_task(request: Request) -> Response:
+    try:
+        payload = _task_body(request)
+        gw = gateway_of(get_container())
+        job_id = payload.get("job_id")
+        if not isinstance(job_id, str) or not job_id:
+            raise InvalidInput("job_id must be a non-empty string.", code="invalid_task")
+        return json_response({"job_id": job_id, "status": follow(gw, job_id)})
+    except Exception as exc:  # noqa: BLE001 - mapped to a status like every other error
+        return to_response(exc)
+
+
+def sweep(request: Request) -> Response:
+    try:
+        return json_response({"followed": follow_due(gateway_of(get_container()))})
+    except Exception as exc:  # noqa: BLE001
+        return to_response(exc)
+
+
+def _task_body(request: Request) -> dict[str, Any]:
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_TASK_BYTES:
+        raise InvalidInput("The task body is too large.", code="invalid_task")
+    try:
+        payload = json.loads(raw or b"{}")
+    except ValueError:
+        raise InvalidInput("The task body is not JSON.", code="invalid_task") from None
+    if not isinstance(payload, dict):
+        raise InvalidInput("The task body must be a JSON object.", code="invalid_task")
+    return payload

@@ -1,0 +1,51 @@
+"""The gateway's fixtures: the fake partners on loopback, and the functions served with a container whose
+PARTNER_BASE_URLS and PARTNER_CREDENTIALS point at them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local.fake_partners import CREDENTIALS, FakePartners
+from shared.adapters.inprocess_publisher import InProcessPublisher
+from shared.bootstrap import bootstrap, set_container
+from tests.conftest import make_settings
+from tests.proxy.support import ProxyClient
+from tests.support import Gateway
+
+
+@pytest.fixture
+def fakes() -> Iterator[FakePartners]:
+    partners = FakePartners()
+    partners.start()
+    try:
+        yield partners
+    finally:
+        partners.stop()
+
+
+def gateway_settings(fakes: FakePartners, **overrides: object) -> dict[str, object]:
+    return {
+        "PARTNER_BASE_URLS": fakes.base_urls(),
+        "PARTNER_CREDENTIALS": dict(CREDENTIALS),
+        "PROXY_RETRY_MAX_WAIT_SECONDS": 0.05,
+        "PROXY_TIMEOUT_CAP_SECONDS": 10,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def proxy(
+    database_url: str, tmp_path: Path, fakes: FakePartners, registry_app: Gateway, request: pytest.FixtureRequest
+) -> Iterator[ProxyClient]:
+    overrides = getattr(request, "param", {})
+    settings = make_settings(database_url, tmp_path / "data", **gateway_settings(fakes, **overrides))
+    c = bootstrap(settings, publisher=InProcessPublisher())
+    set_container(c)
+    try:
+        yield ProxyClient(registry_app.test_client(), c, fakes)
+    finally:
+        set_container(None)
+        c.engine.dispose()
