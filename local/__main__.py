@@ -1,6 +1,7 @@
 """`python -m local serve` runs the stack; `python -m local token ...` prints a local login token; `python -m local
 grant --customer UID --usd 10` credits a customer through the ledger (as a promotion), so the gateway can be tried
-without Stripe."""
+without Stripe; `python -m local fake-partners` serves loopback fake partners and prints the settings that plug them
+in."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     tok.add_argument("--email", default="local-user@example.com")
     tok.add_argument("--name", default="Local User")
     tok.add_argument("--admin", action="store_true")
+    fakes = sub.add_parser("fake-partners", help="serve loopback fake partners and print the settings to use them")
+    fakes.add_argument("--port", type=int, default=8090)
     grant = sub.add_parser("grant", help="credit a customer through the ledger, as a promotion")
     grant.add_argument("--customer", required=True, help="the customer's id (their Firebase uid)")
     grant.add_argument("--usd", required=True, type=Decimal, help="how much, in USD (whole micro-USD)")
@@ -56,6 +59,9 @@ def main(argv: list[str]) -> int:
     if args.command == "grant":
         return _grant(args)
 
+    if args.command == "fake-partners":
+        return _fake_partners(args.port)
+
     from local.server import serve
     from local.stack import LocalStack
 
@@ -64,6 +70,24 @@ def main(argv: list[str]) -> int:
     stack.start_timers()
     print(f"registry listening on {settings.base_url} (data in {settings.data_dir.resolve()})", flush=True)
     serve(settings.host, settings.port, stack)
+    return 0
+
+
+def _fake_partners(port: int) -> int:
+    import json
+    import threading
+
+    from local.fake_partners import CREDENTIALS, FakePartners
+
+    fakes = FakePartners()
+    fakes.start(port=port)
+    print(f"fake partners on {fakes.base}; serve the stack with:", flush=True)
+    print(f"export PARTNER_BASE_URLS='{json.dumps(fakes.base_urls())}'")
+    print(f"export PARTNER_CREDENTIALS='{json.dumps(CREDENTIALS)}'", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fakes.stop()
     return 0
 
 

@@ -50,6 +50,7 @@ class LocalStack:
             "search-reindex": self._search_reindex,
             "holds-sweep": self._holds_sweep,
             "reconcile": self._reconcile,
+            "proxy-jobs": self._proxy_jobs,
         }
         # Run when asked (POST /_local/jobs/<name>), not every timer tick.
         self.on_demand = {"search-reindex", "reconcile"}
@@ -133,6 +134,14 @@ class LocalStack:
         from functions.billing.jobs import reconcile
 
         return reconcile.run(self.container)
+
+    def _proxy_jobs(self) -> Any:
+        """Partner jobs nobody polls, followed as proxy-job-settle does in the cloud (their looks wait in the
+        database: the in-process queue only records a task asked for later)."""
+        from functions.proxy.gateway.wiring import gateway_of
+        from functions.proxy.jobs.settle import follow_due
+
+        return {"followed": follow_due(gateway_of(self.container))}
 
     def _run_job(self, name: str, start_response: Callable[..., Any]) -> Iterable[bytes]:
         job = self.jobs.get(name)

@@ -216,7 +216,7 @@ class ComfyCli:
     base_url: str
     timings: list[tuple[str, float]]
 
-    def run(self, *args: str, cwd: Path) -> ComfyResult:
+    def run(self, *args: str, cwd: Path, extra_env: dict[str, str] | None = None) -> ComfyResult:
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
         for var in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COMFY_API_BASE_URL", "COMFY_OUTPUT"):
             env.pop(var, None)
@@ -232,6 +232,7 @@ class ComfyCli:
             NO_COLOR="1",
             COLUMNS="200",
         )
+        env.update(extra_env or {})
         argv = ["--skip-prompt", *args]
         started = time.monotonic()
         proc = subprocess.run(
