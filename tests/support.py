@@ -39,11 +39,33 @@ class Gateway:
         from tests.roles import serving
 
         function = routing.function_for(environ.get("PATH_INFO", ""))
+        streamed: list[bool] = []
+
+        def starting(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            streamed.append(any(name.lower() == "x-accel-buffering" for name, _ in headers))
+            return start_response(status, headers, *rest)
+
         with serving(function):  # as its own database role, where a test binds roles (tests/roles.py)
-            body = self.apps[function](environ, start_response)
+            body = self.apps[function](environ, starting)
+            if streamed and streamed[0]:  # the gateway's streamed answers reach the client piece by piece
+                return self._pieces(function, body)
             try:
                 return list(body)  # read within the block: the body may still use the container
             finally:
+                if hasattr(body, "close"):
+                    body.close()
+
+    @staticmethod
+    def _pieces(function: str, body: Any) -> Iterator[bytes]:
+        from tests.roles import serving
+
+        try:
+            for piece in body:
+                with serving(function):
+                    pass
+                yield piece
+        finally:
+            with serving(function):
                 if hasattr(body, "close"):
                     body.close()
 

@@ -63,22 +63,17 @@ def openai_response(ctx: Context) -> Response:
 
 
 def _events(ctx: Context) -> Iterator[bytes]:
-    delay = (
-        float(ctx.fields.get("metadata", {}).get("delay", 0.05))
-        if isinstance(ctx.fields.get("metadata"), dict)
-        else 0.05
-    )
     yield b'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_stream"}}\n\n'
     for word in ("hel", "lo"):
-        time.sleep(delay)
         delta = json.dumps({"type": "response.output_text.delta", "delta": word})
         yield f"event: response.output_text.delta\ndata: {delta}\n\n".encode()
-    time.sleep(delay)
-    done = {
-        "type": "response.completed",
-        "response": {"id": "resp_stream", "usage": {"input_tokens": 1000, "output_tokens": 500}},
-    }
+    gate = ctx.state.stream_gate
+    if gate is not None:
+        gate.wait(timeout=10)
+    usage = {"input_tokens": 1000, "output_tokens": 500}
+    done = {"type": "response.completed", "response": {"id": "resp_stream", "usage": usage}}
     yield f"event: response.completed\ndata: {json.dumps(done)}\n\n".encode()
+    ctx.state.streams_finished += 1
 
 
 def stability_image(ctx: Context) -> Response:

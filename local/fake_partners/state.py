@@ -42,6 +42,9 @@ class State:
         self.jobs: dict[str, Job] = {}
         self.trace_ids: set[str] = set()
         self.failures: dict[str, Failure] = {}
+        # When set, a stream waits on it before its last event (tests see what arrived before the partner finished).
+        self.stream_gate: threading.Event | None = None
+        self.streams_finished = 0
         self.lock = threading.Lock()
 
     def record(self, item: Received) -> None:

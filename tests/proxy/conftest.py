@@ -27,6 +27,7 @@ def fakes() -> Iterator[FakePartners]:
 
 
 def gateway_settings(fakes: FakePartners, **overrides: object) -> dict[str, object]:
+    """What plugs the fake partners in, with `overrides` over it (a test's `indirect` parameters)."""
     return {
         "PARTNER_BASE_URLS": fakes.base_urls(),
         "PARTNER_CREDENTIALS": dict(CREDENTIALS),

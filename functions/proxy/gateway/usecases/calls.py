@@ -70,7 +70,8 @@ def _charged(gw: Gateway, caller: Caller, call: Call, partner: Partner, op: Oper
     except AppError:
         _give_back(gw, caller, call, hold_id)
         raise
-    if 200 <= answer.status < 300 and op.role is Role.SYNC and (call.wants_events or not is_json(answer.headers)):
+    streams = call.wants_events or (op.role is Role.SYNC and not is_json(answer.headers))
+    if 200 <= answer.status < 300 and streams:
         return _streamed(gw, caller, call, partner, op, answer, hold_id, estimate)
     raw, value = _read(gw, caller, call, partner, answer, hold_id)
     if not 200 <= answer.status < 300:
