@@ -62,7 +62,7 @@ def test_the_settle_task_entry_point_follows_one_job(proxy: ProxyClient) -> None
     proxy.fakes.state.polls_to_finish = 1
     submitted = proxy.with_key("POST", "/proxy/luma/generations", key, json_body={"prompt": "please fail"})
     job = _job(proxy, submitted.get_json()["id"])
-    app = functions_framework.create_app("proxy_job_settle", str(ROOT / "functions/proxy/main.py"), "http")  # type: ignore[no-untyped-call]
+    app = functions_framework.create_app("proxy_job_settle", str(ROOT / "functions/proxy/main.py"), "http")
     client = app.test_client()
     answer = client.post("/", json={"job_id": job.id})
     assert answer.status_code == 200 and answer.get_json() == {"job_id": job.id, "status": "failed"}
