@@ -38,6 +38,16 @@ class Conflict(AppError):
     retry_after: int | None = None  # set when waiting helps (an idempotent call still in flight)
 
 
+class MethodNotAllowed(AppError):
+    """The path exists, for other methods (`allowed`, sent as `Allow`)."""
+
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, *, allowed: list[str], code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.allowed = sorted(set(allowed))
+
+
 class PaymentRequired(AppError):
     code = "payment_required"
 

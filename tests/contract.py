@@ -50,20 +50,21 @@ class ContractError(AssertionError):
 
 @lru_cache(maxsize=1)
 def _spec() -> dict[str, Any]:
-    """The registry's document and billing's, as one: their paths are disjoint, and a component both define (the
-    security schemes) must be the same in each."""
+    """The registry's document, billing's and the gateway's, as one: their paths are disjoint, and a component two
+    define (the security schemes) must be the same in each."""
     from functions.billing.common import meta as billing
+    from functions.proxy import meta as proxy
     from functions.registry.common import meta as registry
 
     merged = copy.deepcopy(registry.spec())
-    other = billing.spec()
-    merged["paths"].update(other["paths"])
-    for section, entries in other.get("components", {}).items():
-        target = merged.setdefault("components", {}).setdefault(section, {})
-        for name, value in entries.items():
-            if name in target and target[name] != value:
-                raise ValueError(f"components.{section}.{name} differs between the registry's and billing's documents")
-            target[name] = value
+    for other in (billing.spec(), proxy.spec()):
+        merged["paths"].update(other["paths"])
+        for section, entries in other.get("components", {}).items():
+            target = merged.setdefault("components", {}).setdefault(section, {})
+            for name, value in entries.items():
+                if name in target and target[name] != value:
+                    raise ValueError(f"components.{section}.{name} differs between the functions' documents")
+                target[name] = value
     return merged
 
 

@@ -9,6 +9,7 @@ from functools import cache
 
 from flask import Request, Response
 
+from functions.proxy import meta
 from functions.proxy.gateway.routes import ROUTES
 from functions.proxy.gateway.schemas import MAX_BODY
 from shared.bootstrap import get_container
@@ -24,7 +25,7 @@ def _cors_origins() -> list[str]:
 
 @cache
 def router() -> Router:
-    routes = [replace(r, handler=guarded(r.handler)) for r in ROUTES]
+    routes = [replace(r, handler=guarded(r.handler)) for r in (*meta.ROUTES, *ROUTES)]
     return Router(routes, deps=get_container, cors_origins=_cors_origins, max_body=MAX_BODY)
 
 

@@ -91,7 +91,10 @@ class FakePartners:
             return _play(failure)
         for name, method, pattern, handler in COMPILED:
             if name == partner and method == request.method and pattern.fullmatch(path):
-                return handler(answers.Context(self.state, request, self.base, partner, path))
+                try:
+                    return handler(answers.Context(self.state, request, self.base, partner, path))
+                except (TypeError, ValueError, AttributeError) as exc:  # a body no partner would take
+                    return answers.js({"error": {"message": f"invalid request: {exc}", "type": "invalid_request"}}, 400)
         return answers.not_found()
 
     def _check_auth(self, partner: str, req: Request) -> Response | None:

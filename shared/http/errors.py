@@ -20,6 +20,7 @@ STATUS: dict[type[errors.AppError], int] = {
     errors.Forbidden: 403,
     errors.NotFound: 404,
     errors.Conflict: 409,
+    errors.MethodNotAllowed: 405,
     errors.RateLimited: 429,
     errors.Unavailable: 503,
     errors.BadGateway: 502,
@@ -52,6 +53,8 @@ def to_response(exc: Exception) -> Response:
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
             response.headers["Retry-After"] = str(retry_after)
+        if isinstance(exc, errors.MethodNotAllowed):
+            response.headers["Allow"] = ", ".join(exc.allowed)
         if exc.error_type:
             response.headers["X-Comfy-Error-Type"] = exc.error_type
         return response

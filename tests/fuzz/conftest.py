@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from local.events import deliver_finalized
+from local.fake_partners import CREDENTIALS, FakePartners
 from shared.adapters.inprocess_publisher import InProcessPublisher
 from shared.adapters.stripe_payments import StripePayments
 from shared.bootstrap import bootstrap, set_container
@@ -72,6 +73,8 @@ def fuzz_stack(
     # talks to localstripe behind its loopback front, and to a loopback Metronome, as in tests/billing.
     stripe = running_servers()
     ensure_plans(stripe)
+    fakes = FakePartners()
+    fakes.start()
     settings = make_settings(
         fuzz_database,
         folder / "data",
@@ -84,6 +87,9 @@ def fuzz_stack(
         STRIPE_API_BASE=stripe.front.url,
         SUBSCRIPTION_PRICES=dict(PRICES),
         METRONOME_WEBHOOK_SECRET=METRONOME_SECRET,
+        # The gateway forwards to the loopback fake partners.
+        PARTNER_BASE_URLS=fakes.base_urls(),
+        PARTNER_CREDENTIALS=dict(CREDENTIALS),
     )
     with serve_metronome() as metronome:
         payments = StripePayments.from_settings(settings)
@@ -100,3 +106,4 @@ def fuzz_stack(
             set_container(None)
             container.downloads.flush()  # type: ignore[attr-defined]
             container.engine.dispose()
+            fakes.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functions.proxy.catalog.model import Operation, Partner
 from functions.proxy.catalog.partners import PARTNERS
-from shared.errors import NotFound
+from shared.errors import MethodNotAllowed, NotFound
 
 
 def route(partner_name: str, method: str, path: str) -> tuple[Partner, Operation, dict[str, str]]:
@@ -13,6 +13,10 @@ def route(partner_name: str, method: str, path: str) -> tuple[Partner, Operation
     (a refused path included), before anything reaches a partner."""
     partner = PARTNERS.get(partner_name)
     found = partner.match(method, path) if partner else None
+    if partner is not None and found is None:
+        allowed = [m for m in ("GET", "POST", "PATCH") if m != method and partner.match(m, path)]
+        if allowed:
+            raise MethodNotAllowed(f"Use one of: {', '.join(allowed)}", allowed=allowed)
     if partner is None or found is None:
         raise NotFound(f"No partner route for {method} /proxy/{partner_name}{path}.", code="route_not_found")
     return partner, *found

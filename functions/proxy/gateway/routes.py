@@ -5,7 +5,7 @@ from __future__ import annotations
 from functions.proxy.gateway import handlers
 from shared.http.router import Route
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+METHODS = ("GET", "POST", "PATCH")  # every method the catalog serves; others are 405 from the router
 
 ROUTES = [
     *(Route(m, "/proxy/<partner>/<path:rest>", handlers.call, f"Proxy{m.title()}") for m in METHODS),

@@ -36,7 +36,7 @@ def call_from(request: Request, partner: str, rest: str) -> Call:
         method=request.method,
         path=f"/{rest}" if rest else "",
         query=request.query_string.decode("latin-1"),
-        args={k: v for k, v in request.args.items()},
+        args={k: values[0] for k, values in request.args.lists() if values},  # lists() refuses a NUL (400)
         headers=headers,
         body=raw,
         fields=_fields(request, raw),

@@ -39,7 +39,7 @@ def polled_id(op: Operation, call: Call, path_values: Mapping[str, str]) -> str:
     where, _, name = op.job_id.partition(":")
     source: Mapping[str, Any] = {"path": path_values, "query": call.args, "body": call.fields}.get(where, {})
     value = source.get(name)
-    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value):
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value) or "\x00" in str(value):
         raise job_not_found()
     return str(value)
 
