@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Request, Response, request
@@ -58,6 +59,17 @@ class FakePartners:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+    @classmethod
+    @contextmanager
+    def running(cls) -> Iterator[FakePartners]:
+        """Fake partners on a free loopback port for the block, stopped after it."""
+        fakes = cls()
+        fakes.start()
+        try:
+            yield fakes
+        finally:
+            fakes.stop()
 
     def base_urls(self) -> dict[str, str]:
         return {partner: f"{self.base}/{partner}" for partner in CREDENTIALS}

@@ -31,12 +31,8 @@ RUNS: list[tuple[list[str], int, str]] = [
 
 @pytest.fixture(scope="module")
 def fakes() -> Iterator[FakePartners]:
-    partners = FakePartners()
-    partners.start()
-    try:
+    with FakePartners.running() as partners:
         yield partners
-    finally:
-        partners.stop()
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,8 @@ from tests.support import Gateway
 
 @pytest.fixture
 def fakes() -> Iterator[FakePartners]:
-    partners = FakePartners()
-    partners.start()
-    try:
+    with FakePartners.running() as partners:
         yield partners
-    finally:
-        partners.stop()
 
 
 def gateway_settings(fakes: FakePartners, **overrides: object) -> dict[str, object]:

@@ -11,9 +11,7 @@ Only their scheduler's or queue's service account may invoke these functions (IA
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 from flask import Request, Response
 
@@ -21,9 +19,9 @@ from shared.bootstrap import get_container
 from shared.errors import InvalidInput
 from shared.http.errors import to_response
 from shared.http.responses import json_response
+from shared.http.tasks import task_body
 
 log = logging.getLogger(__name__)
-MAX_TASK_BYTES = 4096
 
 
 def reconcile(request: Request) -> Response:
@@ -48,23 +46,10 @@ def usage_export(request: Request) -> Response:
     from functions.billing.jobs import export
 
     try:
-        payload = _task_body(request)
+        payload = task_body(request)
         return json_response(export.run_task(get_container(), payload))
     except InvalidInput as exc:
         log.error("usage-export task with an unusable body: %s", exc.message)
         return to_response(exc)
     except Exception as exc:  # noqa: BLE001 - ExportFailed is an Unavailable: 503, and Cloud Tasks retries
         return to_response(exc)
-
-
-def _task_body(request: Request) -> dict[str, Any]:
-    raw = request.get_data(cache=False)
-    if len(raw) > MAX_TASK_BYTES:
-        raise InvalidInput("The task body is too large.", code="invalid_task")
-    try:
-        payload = json.loads(raw or b"null")
-    except ValueError:
-        raise InvalidInput("The task body is not JSON.", code="invalid_task") from None
-    if not isinstance(payload, dict):
-        raise InvalidInput("The task body must be a JSON object.", code="invalid_task")
-    return payload

@@ -13,6 +13,10 @@ def route(partner_name: str, method: str, path: str) -> tuple[Partner, Operation
     (a refused path included), before anything reaches a partner."""
     partner = PARTNERS.get(partner_name)
     found = partner.match(method, path) if partner else None
+    refused = next((r for r in partner.refused if (r.method, r.path) == (method, path)), None) if partner else None
+    if refused is not None:
+        message = f"{method} /proxy/{partner_name}{path} is not served: it {refused.reason}."
+        raise NotFound(message, code="route_not_found")
     if partner is not None and found is None:
         allowed = [m for m in ("GET", "POST", "PATCH") if m != method and partner.match(m, path)]
         if allowed:

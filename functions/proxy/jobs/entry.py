@@ -4,9 +4,6 @@ service account may invoke them (IAM), so no caller check is made here."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from flask import Request, Response
 
 from functions.proxy.gateway.wiring import gateway_of
@@ -15,13 +12,12 @@ from shared.bootstrap import get_container
 from shared.errors import InvalidInput
 from shared.http.errors import to_response
 from shared.http.responses import json_response
-
-MAX_TASK_BYTES = 4096
+from shared.http.tasks import task_body
 
 
 def settle_task(request: Request) -> Response:
     try:
-        payload = _task_body(request)
+        payload = task_body(request, empty="{}")
         gw = gateway_of(get_container())
         job_id = payload.get("job_id")
         if not isinstance(job_id, str) or not job_id:
@@ -36,16 +32,3 @@ def sweep(request: Request) -> Response:
         return json_response({"followed": follow_due(gateway_of(get_container()))})
     except Exception as exc:  # noqa: BLE001
         return to_response(exc)
-
-
-def _task_body(request: Request) -> dict[str, Any]:
-    raw = request.get_data(cache=False)
-    if len(raw) > MAX_TASK_BYTES:
-        raise InvalidInput("The task body is too large.", code="invalid_task")
-    try:
-        payload = json.loads(raw or b"{}")
-    except ValueError:
-        raise InvalidInput("The task body is not JSON.", code="invalid_task") from None
-    if not isinstance(payload, dict):
-        raise InvalidInput("The task body must be a JSON object.", code="invalid_task")
-    return payload

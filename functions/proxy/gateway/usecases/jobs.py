@@ -16,6 +16,7 @@ from functions.proxy.catalog.prices import dig
 from functions.proxy.catalog.statuses import Outcome
 from functions.proxy.gateway.usecases.call import Call
 from functions.proxy.gateway.usecases.deps import Gateway
+from functions.proxy.gateway.usecases.exchange import Exchange
 from functions.proxy.gateway.usecases.metering import settle
 from shared.billing.callers import Caller
 from shared.db.proxy_models import ProxyJob
@@ -57,34 +58,24 @@ def submitted_id(op: Operation, answer: Any) -> str | None:
     return str(value) if isinstance(value, str | int) and not isinstance(value, bool) and str(value) else None
 
 
-def open_job(
-    gw: Gateway,
-    u: ProxyUnitOfWork,
-    caller: Caller,
-    call: Call,
-    partner: Partner,
-    op: Operation,
-    job_id: str,
-    hold_id: str,
-    price: int,
-    poll_url: str | None,
-) -> ProxyJob:
+def open_job(x: Exchange, u: ProxyUnitOfWork, job_id: str, hold_id: str, price: int, poll_url: str | None) -> ProxyJob:
+    """The caller's new job, pending with its hold, first looked at by proxy-job-settle after the settle delay."""
     now = utcnow()
     job = ProxyJob(
-        customer_id=caller.customer_id,
-        partner=partner.name,
+        customer_id=x.caller.customer_id,
+        partner=x.partner.name,
         partner_job_id=job_id,
-        operation=op.name,
+        operation=x.op.name,
         hold_id=hold_id,
         price=price,
         poll_url=poll_url,
-        request_id=call.request_id,
+        request_id=x.call.request_id,
         status=PENDING,
         checks=0,
-        details=charge_details(partner, op, call.fields, call.request_id),
+        details=charge_details(x.partner, x.op, x.call.fields, x.call.request_id),
         created_at=now,
-        expires_at=now + gw.limits.job_max_age,
-        next_check_at=now + timedelta(seconds=gw.limits.settle_delay_seconds),
+        expires_at=now + x.gw.limits.job_max_age,
+        next_check_at=now + timedelta(seconds=x.gw.limits.settle_delay_seconds),
     )
     u.jobs.add(job)
     return job

@@ -1,0 +1,102 @@
+"""Calls that cost money (a synchronous call, a submit): admitted and held in one transaction (so a refusal leaves
+nothing behind), forwarded, then settled by the partner's answer: a result is captured at its cost, a job is recorded
+with its hold, a stream settles when it ends, and any partner failure releases the hold."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from functions.proxy.catalog.model import Role
+from functions.proxy.catalog.statuses import Outcome, outcome
+from functions.proxy.gateway.usecases import jobs, replays
+from functions.proxy.gateway.usecases.answers import CREDITS_USED, Answer, credits, is_json, passed_headers
+from functions.proxy.gateway.usecases.exchange import Exchange
+from functions.proxy.gateway.usecases.metering import admit, place, settle
+from functions.proxy.gateway.usecases.streams import relay
+from functions.proxy.gateway.usecases.upstream import send
+from shared.db.types import utcnow
+from shared.errors import AppError, InvalidInput
+from shared.proxy.ports import Outbound, PartnerAnswer
+
+log = logging.getLogger(__name__)
+
+
+def charged(x: Exchange, request: Outbound) -> Answer:
+    op, gw = x.op, x.gw
+    estimate = op.price.estimate(x.call.fields) if op.price else 0
+    if estimate <= 0:
+        raise InvalidInput("This operation has no price; it cannot be called.", code="unpriced_operation")
+    with gw.uow() as u:
+        admit(gw, u, x.caller, holds=True)
+        replayed = replays.claim(gw, u, x.caller.customer_id, x.call, utcnow())
+        if replayed is not None:
+            return replayed
+        gw.breaker.check(x.partner.name)
+        hold_id = place(u, x.caller, f"proxy:{x.call.request_id}", estimate, f"{x.partner.name} {op.name}")
+        u.commit()
+    try:
+        answer = send(gw, x.partner, request)
+    except AppError:
+        x.give_back(hold_id)
+        raise
+    ok = 200 <= answer.status < 300
+    if ok and (x.call.wants_events or (op.role is Role.SYNC and not is_json(answer.headers))):
+        return _streamed(x, answer, hold_id, estimate)
+    raw, value = x.read(answer, hold_id)
+    if not ok:  # the partner refused or failed: the caller pays nothing and sees why
+        return x.settled(x.reply(answer, raw, value), hold_id, None, {})
+    if op.role is Role.SUBMIT:
+        return _submitted(x, answer, raw, value, hold_id, estimate)
+    actual = op.price.actual(value, answer.headers, estimate) if op.price else None
+    reply = Answer(answer.status, passed_headers(answer.headers), raw)
+    return x.settled(reply, hold_id, estimate if actual is None else actual, _details(x))
+
+
+def _details(x: Exchange) -> dict[str, Any]:
+    return jobs.charge_details(x.partner, x.op, x.call.fields, x.call.request_id)
+
+
+def _submitted(x: Exchange, answer: PartnerAnswer, raw: bytes, value: Any, hold_id: str, estimate: int) -> Answer:
+    """A job began: record it with its hold (settled now if the answer is already final) and follow it."""
+    gw, op, partner = x.gw, x.op, x.partner
+    job_id = jobs.submitted_id(op, value)
+    headers = passed_headers(answer.headers)
+    if job_id is None:  # accepted, yet no job to follow: nothing to charge for
+        log.warning("partner %s answered %s without a job id at %s", partner.name, answer.status, op.job_id)
+        return x.settled(Answer(answer.status, headers, raw), hold_id, None, {})
+    actual = op.price.actual(value, answer.headers, estimate) if op.price else None
+    poll_url = None
+    if partner.absolute_polling and isinstance(value, dict) and isinstance(value.get("polling_url"), str):
+        poll_url, value["polling_url"] = value["polling_url"], jobs.our_polling_url(gw, partner, job_id)
+        raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    verdict = outcome(op, answer.status, value) if op.status else Outcome.RUNNING
+    price = estimate if actual is None else actual
+    with gw.uow() as u:
+        job = jobs.open_job(x, u, job_id, hold_id, price, poll_url)
+        if verdict is not Outcome.RUNNING:
+            charged_now = jobs.finish(u, job, verdict, value, answer.headers) or 0
+            headers[CREDITS_USED] = credits(charged_now, gw.credits_per_usd)
+        reply = Answer(answer.status, headers, raw)
+        replays.record(u, x.caller.customer_id, x.call, reply, gw.limits.buffer_bytes)
+        u.commit()
+    if verdict is Outcome.RUNNING:
+        jobs.follow_later(gw, job.id, 0, gw.limits.settle_delay_seconds)
+    return reply
+
+
+def _streamed(x: Exchange, answer: PartnerAnswer, hold_id: str, estimate: int) -> Answer:
+    headers = passed_headers(answer.headers)
+    price = x.op.price
+    if price is not None and price.actual(None, {}, estimate) is None and not x.call.wants_events:
+        headers[CREDITS_USED] = credits(estimate, x.gw.credits_per_usd)  # priced by the request: known now
+    details = _details(x)
+
+    def on_end(cost: int | None) -> None:
+        with x.gw.uow() as u:
+            settle(u, hold_id, cost, details)
+            replays.record(u, x.caller.customer_id, x.call, Answer(answer.status, headers), 0)
+            u.commit()
+
+    return Answer(answer.status, headers, relay(answer, x.op, estimate, x.call.wants_events, on_end))
