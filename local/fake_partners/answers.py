@@ -128,6 +128,7 @@ STAGES: dict[str, dict[str, str]] = {
     "openai": {"queued": "queued", "running": "in_progress", "done": "completed", "failed": "failed"},
     "bfl": {"queued": "Pending", "running": "Pending", "done": "Ready", "failed": "Error"},
     "pixverse": {"queued": "5", "running": "5", "done": "1", "failed": "8"},
+    "hitpaw": {"queued": "WAITING", "running": "CONVERTING", "done": "COMPLETED", "failed": "ERROR"},
 }
 
 
@@ -229,6 +230,21 @@ def tripo_poll(ctx: Context, job_id: str, word: str, url: str) -> Response:
     if word == "success":
         data["output"] = {"model": url}
     return js({"code": 0, "data": data})
+
+
+def hitpaw_submit(ctx: Context, job_id: str) -> Response:
+    return js({"code": 200, "message": "OK", "data": {"job_id": job_id, "consume_coins": 75}})
+
+
+def hitpaw_poll(ctx: Context) -> Response:
+    job, stage = ctx.state.poll(str(ctx.fields.get("job_id", "")))
+    if job is None:
+        return js({"error_code": 404, "message": "no such job"}, 404)
+    word = _word("hitpaw", stage, job.fails)
+    data: dict[str, Any] = {"job_id": job.id, "status": word}
+    if word == "COMPLETED":
+        data["res_url"] = ctx.file(job.id, "png")
+    return js({"code": 200, "message": "OK", "data": data})
 
 
 def stability_result(ctx: Context) -> Response:

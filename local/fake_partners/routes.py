@@ -51,5 +51,7 @@ TABLE: list[tuple[str, str, str, a.Handler]] = [
     ("moonvalley", POST, r"/prompts/.+", a.submit("moonvalley", VIDEO, a.by_id(code=201))),
     ("moonvalley", GET, r"/prompts/[^/]+", a.poll(a.flat_poll("status", lambda url: {"output_url": url}))),
     ("moonvalley", POST, r"/uploads", a.upload),
+    ("hitpaw", POST, r"/api/(photo|video)-enhancer", a.submit("hitpaw", IMAGE, a.hitpaw_submit)),
+    ("hitpaw", POST, r"/api/task-status", a.hitpaw_poll),
 ]
 COMPILED = [(partner, method, re.compile(pattern), handler) for partner, method, pattern, handler in TABLE]

@@ -29,8 +29,9 @@ CREDENTIALS = {
     "pika": "fake-pika-key",
     "tripo": "fake-tripo-key",
     "moonvalley": "fake-moonvalley-key",
+    "hitpaw": "fake-hitpaw-key",
 }
-HEADER_AUTH = {"bfl": "x-key", "ideogram": "Api-Key", "pixverse": "API-KEY", "pika": "X-API-KEY"}
+HEADER_AUTH = {"bfl": "x-key", "ideogram": "Api-Key", "pixverse": "API-KEY", "pika": "X-API-KEY", "hitpaw": "Apikey"}
 HANG_SECONDS = 3.0
 
 

@@ -96,3 +96,15 @@ def test_the_holds_sweep_spares_running_jobs(proxy: ProxyClient) -> None:
         s.commit()
     expire_stale_holds(proxy.container.billing_uow, max_age)
     assert proxy.held("slow") == 0 and proxy.available("slow") == 10 * USD
+
+
+def test_a_job_polled_by_post_is_followed_too(proxy: ProxyClient) -> None:
+    key = proxy.customer("post", 10 * USD)
+    proxy.fakes.state.polls_to_finish = 1
+    body = {"video_url": "https://x/a.mp4"}
+    job = proxy.with_key("POST", "/proxy/hitpaw/api/video-enhancer", key, json_body=body).get_json()["data"]["job_id"]
+    _make_due(proxy)
+    assert follow_due(gateway_of(proxy.container)) == {"succeeded": 1}
+    [look] = [r for r in proxy.fakes.received("hitpaw") if r.path == "/api/task-status"]
+    assert look.method == "POST" and look.body == f'{{"job_id": "{job}"}}'.encode()
+    assert proxy.available("post") == 10 * USD - 10 * 50_000

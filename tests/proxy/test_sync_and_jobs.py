@@ -122,3 +122,20 @@ def test_refusals_never_reach_the_partner(proxy: ProxyClient) -> None:
     assert listing.status_code == 404 and listing.get_json()["error"] == "route_not_found"
     assert proxy.fakes.received() == []
     assert proxy.available("hal") == 10_000 and proxy.held("hal") == 0
+
+
+def test_a_job_polled_by_post_with_its_id_in_the_body(proxy: ProxyClient) -> None:
+    key = proxy.customer("hal2", 10 * USD)
+    other = proxy.customer("ike", 10 * USD)
+    submitted = proxy.with_key(
+        "POST", "/proxy/hitpaw/api/photo-enhancer", key, json_body={"img_url": "https://x/a.png"}
+    )
+    job = submitted.get_json()["data"]["job_id"]
+    stranger = proxy.with_key("POST", "/proxy/hitpaw/api/task-status", other, json_body={"job_id": job})
+    assert stranger.status_code == 404 and stranger.get_json()["error"] == "job_not_found"
+    polls = [proxy.with_key("POST", "/proxy/hitpaw/api/task-status", key, json_body={"job_id": job}) for _ in range(2)]
+    assert [p.get_json()["data"]["status"] for p in polls] == ["WAITING", "COMPLETED"]
+    assert polls[1].headers["X-Comfy-Credits-Used"] == "10.55"  # $0.05 x 211
+    assert proxy.available("hal2") == 10 * USD - 50_000 and len(proxy.charges("hal2")) == 1
+    [sent] = [r for r in proxy.fakes.received("hitpaw") if r.path == "/api/photo-enhancer"]
+    assert sent.headers["Apikey"] == "fake-hitpaw-key"

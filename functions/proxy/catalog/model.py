@@ -46,7 +46,9 @@ class Operation:
         ""  # SUBMIT: the id's dotted path in the answer; POLL/FETCH: `path:<name>`, `query:<name>`, `body:<f>`
     )
     status: str = ""  # SUBMIT/POLL: the status's dotted path in the answer
-    poll: str = ""  # SUBMIT: the GET that reads the job (`{id}` for its id), for proxy-job-settle to follow it
+    poll: str = ""  # SUBMIT: the path that reads the job (`{id}` for its id), for proxy-job-settle to follow it
+    poll_method: str = "GET"  # SUBMIT: POST for a partner polled with the id in a JSON body
+    poll_field: str = ""  # SUBMIT with a POST poll: the body field that carries the id
     done: frozenset[str] = frozenset()  # extra status words for success (lower case), beyond statuses.DONE
     failed: frozenset[str] = frozenset()  # extra words for failure, beyond statuses.FAILED
     pending_codes: frozenset[int] = frozenset()  # answer codes that mean "still running" (202)

@@ -1,4 +1,4 @@
-"""The seed partners, one entry each: where the partner lives, how its credential goes in, every live-spec path it
+"""The seed partners (and HitPaw, whose jobs are polled by POST), one entry each: where the partner lives, how its credential goes in, every live-spec path it
 serves (by role, price and job protocol), and the paths refused on purpose with the reason. Prices are micro-USD
 (`usd("0.04")`); see `prices` for the rules and `statuses` for the status words every partner shares."""
 
@@ -436,6 +436,26 @@ MOONVALLEY = Partner(
     ),
 )
 
+
+# HitPaw: submit, then POST-poll with the id in the body (`{"job_id": ...}`).
+def _hitpaw(path: str, price: Fixed | PerSecond) -> Operation:
+    return Operation(
+        POST, path, SUBMIT, price, job_id="data.job_id", poll="/api/task-status", poll_method=POST, poll_field="job_id"
+    )
+
+
+HITPAW = Partner(
+    "hitpaw",
+    "https://api-base.hitpaw.com",
+    Auth.HEADER,
+    (
+        _hitpaw("/api/photo-enhancer", Fixed(usd("0.05"))),
+        _hitpaw("/api/video-enhancer", PerSecond(usd("0.05"), default_seconds=10)),
+        Operation(POST, "/api/task-status", POLL, job_id="body:job_id", status="data.status"),
+    ),
+    auth_header="Apikey",
+)
+
 # The spec's test partner: answered by the gateway itself, authenticated and free.
 DUMMY = Partner("dummy", "", Auth.NONE, (Operation(POST, "", SYNC, Fixed(0)),))
 
@@ -452,6 +472,7 @@ SEED: tuple[Partner, ...] = (
     PIKA,
     TRIPO,
     MOONVALLEY,
+    HITPAW,
     DUMMY,
 )
 PARTNERS: dict[str, Partner] = {p.name: p for p in SEED}

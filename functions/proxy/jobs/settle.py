@@ -5,11 +5,13 @@ is in the database, so a lost task or a restart loses nothing: `follow_due` pick
 
 from __future__ import annotations
 
+import json
 import logging
 from urllib.parse import quote
 
 from functions.proxy.catalog import operation
 from functions.proxy.catalog.credentials import credential_of
+from functions.proxy.catalog.model import Operation
 from functions.proxy.catalog.partners import PARTNERS
 from functions.proxy.catalog.statuses import Outcome, outcome
 from functions.proxy.gateway.usecases import jobs
@@ -54,14 +56,12 @@ def _look(gw: Gateway, job: ProxyJob) -> tuple[Outcome, object, dict[str, str]]:
     submit = operation(partner, job.operation)
     if submit is None or not submit.poll:
         return Outcome.RUNNING, None, {}
-    target = submit.poll.replace("{id}", quote(job.partner_job_id, safe=""))
-    path, _, query = target.partition("?")
-    found = partner.match("GET", path)
+    call = _poll_call(job, submit)
+    found = partner.match(call.method, call.path)
     if found is None:
         return Outcome.RUNNING, None, {}
     try:
         credential = credential_of(partner, gw.credentials)
-        call = Call(partner=partner.name, method="GET", path=path, query=query, request_id=job.request_id)
         answer = send(gw, partner, outbound(gw, partner, found[0], call, credential, job.poll_url or ""))
         raw = answer.read(gw.limits.buffer_bytes)
     except (AppError, PartnerUnreachable) as exc:
@@ -69,6 +69,17 @@ def _look(gw: Gateway, job: ProxyJob) -> tuple[Outcome, object, dict[str, str]]:
         return Outcome.RUNNING, None, {}
     value = decoded(raw, answer.headers)
     return outcome(found[0], answer.status, value), value, dict(answer.headers)
+
+
+def _poll_call(job: ProxyJob, submit: Operation) -> Call:
+    """The poll the submit names: a GET of a path (or query) holding the id, or a POST of it in a JSON body."""
+    if submit.poll_method == "POST":
+        body = json.dumps({submit.poll_field: job.partner_job_id}).encode()
+        headers = {"Content-Type": "application/json"}
+        return Call(job.partner, "POST", submit.poll, body=body, headers=headers, request_id=job.request_id)
+    target = submit.poll.replace("{id}", quote(job.partner_job_id, safe=""))
+    path, _, query = target.partition("?")
+    return Call(partner=job.partner, method="GET", path=path, query=query, request_id=job.request_id)
 
 
 def _again(gw: Gateway, job: ProxyJob) -> None:
