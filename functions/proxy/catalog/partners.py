@@ -1,6 +1,7 @@
-"""The seed partners (and HitPaw, whose jobs are polled by POST), one entry each: where the partner lives, how its credential goes in, every live-spec path it
-serves (by role, price and job protocol), and the paths refused on purpose with the reason. Prices are micro-USD
-(`usd("0.04")`); see `prices` for the rules and `statuses` for the status words every partner shares."""
+"""The seed partners (and HitPaw, whose jobs are polled by POST), one entry each: where the partner lives, how its
+credential goes in, every live-spec path it serves (by role, price and job protocol), and the paths refused on purpose
+with the reason. Prices are micro-USD (`usd("0.04")`); see `prices` for the rules and `statuses` for the status words
+every partner shares."""
 
 from __future__ import annotations
 
