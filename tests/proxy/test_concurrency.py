@@ -70,3 +70,19 @@ def test_50_polls_of_one_finished_job_settle_it_once(proxy: ProxyClient, served:
     assert len(proxy.charges("poller")) == 1
     assert proxy.available("poller") == 10 * USD - 200_000 and proxy.held("poller") == 0
     proxy.assert_balanced()
+
+
+@pytest.mark.parametrize("proxy", [{"PROXY_MAX_IN_FLIGHT": 5, "PROXY_CALLS_PER_MINUTE": 10_000}], indirect=True)
+def test_the_in_flight_limit_holds_under_a_race(proxy: ProxyClient, served: str) -> None:
+    key = proxy.customer("racer", 100 * USD)
+
+    def one(_: int) -> int:  # each submit leaves a job running, so its hold stays in flight
+        with httpx.Client(timeout=60) as http:
+            answer = http.post(f"{served}/proxy/pika/generate/2.2/t2v", json={}, headers={"X-API-Key": key})
+            return answer.status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = Counter(pool.map(one, range(40)))
+    assert codes == {200: 5, 429: 35}, codes
+    assert proxy.held("racer") == 5 and len(proxy.fakes.received("pika")) == 5
+    proxy.assert_balanced()

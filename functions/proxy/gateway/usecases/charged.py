@@ -13,7 +13,7 @@ from functions.proxy.catalog.statuses import Outcome, outcome
 from functions.proxy.gateway.usecases import jobs, replays
 from functions.proxy.gateway.usecases.answers import CREDITS_USED, Answer, credits, is_json, passed_headers
 from functions.proxy.gateway.usecases.exchange import Exchange
-from functions.proxy.gateway.usecases.metering import admit, place, settle
+from functions.proxy.gateway.usecases.metering import admit, limit_in_flight, place, settle
 from functions.proxy.gateway.usecases.streams import relay
 from functions.proxy.gateway.usecases.upstream import send
 from shared.db.types import utcnow
@@ -29,12 +29,13 @@ def charged(x: Exchange, request: Outbound) -> Answer:
     if estimate <= 0:
         raise InvalidInput("This operation has no price; it cannot be called.", code="unpriced_operation")
     with gw.uow() as u:
-        admit(gw, u, x.caller, holds=True)
+        admit(gw, u, x.caller)
         replayed = replays.claim(gw, u, x.caller.customer_id, x.call, utcnow())
         if replayed is not None:
             return replayed
         gw.breaker.check(x.partner.name)
         hold_id = place(u, x.caller, f"proxy:{x.call.request_id}", estimate, f"{x.partner.name} {op.name}")
+        limit_in_flight(gw, u, x.caller)
         u.commit()
     try:
         answer = send(gw, x.partner, request)

@@ -1,5 +1,6 @@
-"""Credit for a call: admitted (rate and in-flight limits), held before the partner is reached, then captured at the
-actual cost or released, each settlement once (the ledger's holds are claimed by a conditional UPDATE)."""
+"""Credit for a call: admitted (the rate limit), held (within the in-flight limit) before the partner is reached,
+then captured at the actual cost or released, each settlement once (the ledger claims a hold by a conditional
+UPDATE)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,9 @@ from shared.proxy.uow import ProxyUnitOfWork
 log = logging.getLogger(__name__)
 
 
-def admit(gw: Gateway, u: ProxyUnitOfWork, caller: Caller, *, holds: bool) -> None:
-    """Count the call in the caller's minute; refuse past the per-minute limit, or past the in-flight one for a call
-    that would hold credit (429 with Retry-After). Runs in the call's first transaction, so a refusal counts
-    nothing."""
+def admit(gw: Gateway, u: ProxyUnitOfWork, caller: Caller) -> None:
+    """Count the call in the caller's minute; refuse past the per-minute limit (429 with Retry-After). Runs in the
+    call's first transaction, so a refusal counts nothing."""
     now = time.time()
     minute = int(now // 60)
     if u.rates.count(caller.customer_id, minute) > gw.limits.calls_per_minute:
@@ -30,7 +30,13 @@ def admit(gw: Gateway, u: ProxyUnitOfWork, caller: Caller, *, holds: bool) -> No
             retry_after=wait,
             code="rate_limited",
         )
-    if holds and u.rates.in_flight(caller.customer_id) >= gw.limits.max_in_flight:
+
+
+def limit_in_flight(gw: Gateway, u: ProxyUnitOfWork, caller: Caller) -> None:
+    """Refuse a call past the caller's limit of calls holding credit (this one's hold included). Checked after the
+    hold, whose UPDATE of the caller's `available` row waits for any other call of theirs being admitted: so two
+    racing calls are counted one after the other, and the limit is exact (SQLite's one writer does the same)."""
+    if u.rates.in_flight(caller.customer_id) > gw.limits.max_in_flight:
         raise RateLimited(
             f"{gw.limits.max_in_flight} of your calls are still in flight; retry when one finishes.",
             retry_after=5,

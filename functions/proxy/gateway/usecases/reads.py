@@ -16,7 +16,7 @@ def polled(x: Exchange, path_values: dict[str, str], credential: str) -> Answer:
     """A read of the caller's own job (404 job_not_found otherwise); the first terminal answer settles it."""
     gw, partner, op = x.gw, x.partner, x.op
     with gw.uow() as u:
-        admit(gw, u, x.caller, holds=False)
+        admit(gw, u, x.caller)
         job = jobs.owned(u, x.caller, partner.name, jobs.polled_id(op, x.call, path_values))
         u.commit()
     gw.breaker.check(partner.name)
@@ -39,7 +39,7 @@ def polled(x: Exchange, path_values: dict[str, str], credential: str) -> Answer:
 def free(x: Exchange, credential: str) -> Answer:
     """A helper call (an upload): authenticated and counted, not charged; its answer passed on as it arrives."""
     with x.gw.uow() as u:
-        admit(x.gw, u, x.caller, holds=False)
+        admit(x.gw, u, x.caller)
         u.commit()
     x.gw.breaker.check(x.partner.name)
     answer = send(x.gw, x.partner, outbound(x.gw, x.partner, x.op, x.call, credential))
@@ -49,6 +49,6 @@ def free(x: Exchange, credential: str) -> Answer:
 def answered_here(x: Exchange) -> Answer:
     """The spec's `dummy` partner: authenticated, counted, free; answers a plain string."""
     with x.gw.uow() as u:
-        admit(x.gw, u, x.caller, holds=False)
+        admit(x.gw, u, x.caller)
         u.commit()
     return Answer(200, {"Content-Type": "text/plain; charset=utf-8"}, b"ok")
