@@ -25,7 +25,7 @@ def _cors_origins() -> list[str]:
 
 @cache
 def router() -> Router:
-    routes = [replace(r, handler=guarded(r.handler)) for r in (*meta.ROUTES, *ROUTES)]
+    routes = [replace(r, handler=guarded(r.handler, MAX_BODY)) for r in (*meta.ROUTES, *ROUTES)]
     return Router(routes, deps=get_container, cors_origins=_cors_origins, max_body=MAX_BODY)
 
 

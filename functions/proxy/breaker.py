@@ -1,6 +1,6 @@
 """A circuit breaker per partner, per instance: after N failures in a row (no answer, or a 5xx), calls to that partner
-are refused for a while with 503 `service_unavailable` instead of piling onto it; the first call after the pause is
-let through, and its outcome closes or reopens the circuit."""
+are refused for a while with 503 `service_unavailable` instead of piling onto it. After the pause the circuit is half
+open: calls go through again, the first success closes it, and a failure opens it again at once."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ class CircuitBreaker:
                 state.failures, state.open_until = 0, 0.0
                 return
             state.failures += 1
-            if state.failures >= self._limit:
+            # A failure right after a pause (the circuit half open) opens it again at once.
+            if state.failures >= self._limit or state.open_until:
                 state.open_until = self._clock() + self._pause
                 state.failures = 0

@@ -40,6 +40,11 @@ def js(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> 
     return Response(json.dumps(value), status=status, mimetype="application/json", headers=headers)
 
 
+def _count(value: Any) -> int:
+    """How many images a request asks for, as a partner bounds it (1 to 10)."""
+    return max(1, min(int(float(value or 1)), 10))
+
+
 def not_found() -> Response:
     return js({"error": "not found"}, 404)
 
@@ -48,7 +53,7 @@ def not_found() -> Response:
 
 
 def openai_image(ctx: Context) -> Response:
-    n = int(ctx.fields.get("n") or 1)
+    n = _count(ctx.fields.get("n"))
     data = [{"url": ctx.file(f"openai-{i}", "png")} for i in range(n)]
     return js({"created": int(time.time()), "data": data, "usage": {"input_tokens": 50, "output_tokens": 1000}})
 
@@ -88,7 +93,7 @@ def stability_audio(ctx: Context) -> Response:
 
 def ideogram(ctx: Context) -> Response:
     request = ctx.fields.get("image_request")
-    n = int((request or ctx.fields).get("num_images") or 1)
+    n = _count((request or ctx.fields).get("num_images"))
     return js(
         {
             "created": "2026-12-04T00:00:00Z",
@@ -99,12 +104,13 @@ def ideogram(ctx: Context) -> Response:
 
 def recraft(ctx: Context) -> Response:
     if ctx.path.startswith("/images/") and ctx.path not in (
+        "/images/generations",
         "/images/imageToImage",
         "/images/inpaint",
         "/images/replaceBackground",
     ):
         return js({"image": {"url": ctx.file("recraft", "png")}})
-    n = int(ctx.fields.get("n") or 1)
+    n = _count(ctx.fields.get("n"))
     return js({"created": 1, "data": [{"url": ctx.file(f"recraft-{i}", "png")} for i in range(n)]})
 
 

@@ -14,7 +14,7 @@ _KLING_FAMILIES = (
 _KLING_IMAGES = "images/(?:generations|kolors-virtual-try-on|omni-image)"
 
 TABLE: list[tuple[str, str, str, a.Handler]] = [
-    ("openai", POST, r"/images/(generations|edits)", a.openai_image),
+    ("openai", POST, r"/v1/images/(generations|edits)", a.openai_image),
     ("openai", POST, r"/v1/responses", a.openai_response),
     ("openai", GET, r"/v1/responses/[^/]+", a.openai_stored_response),
     ("openai", POST, r"/v1/videos", a.submit("openai", VIDEO, a.by_id())),
@@ -27,7 +27,7 @@ TABLE: list[tuple[str, str, str, a.Handler]] = [
     ("runway", POST, r"/text_to_image", a.submit("runway", IMAGE, a.by_id(status=""))),
     ("runway", POST, r"/(image|video)_to_video", a.submit("runway", VIDEO, a.by_id(status=""))),
     ("runway", GET, r"/tasks/[^/]+", a.poll(a.flat_poll("status", lambda url: {"output": [url]}))),
-    ("bfl", POST, r"/.+/generate|/v1/flux-.+", a.submit("bfl", IMAGE, a.bfl_submit)),
+    ("bfl", POST, r"/v1/flux-.+", a.submit("bfl", IMAGE, a.bfl_submit)),
     ("bfl", GET, r"/v1/get_result", a.poll(a.bfl_poll, id_from="id")),
     ("kling", POST, f"/v1/{_KLING_FAMILIES}", a.submit("kling", VIDEO, a.kling_submit)),
     ("kling", POST, f"/v1/{_KLING_IMAGES}", a.submit("kling", IMAGE, a.kling_submit)),

@@ -56,24 +56,26 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
-def _check_body(request: Request) -> None:
+def _check_body(request: Request, max_body: int) -> None:
     if request.method not in BODY_METHODS:
         return
     # Bounded whatever the transfer encoding; the handler's own, smaller bound applies when it reads the body.
-    raw = body.read(request, body.MAX_ANY_BODY)
+    raw = body.read(request, max_body)
     if b"\\u0000" not in raw:  # in valid JSON a NUL can only be written escaped
         return
-    if _holds_nul(body.json_of(request, body.MAX_ANY_BODY)):
+    if _holds_nul(body.json_of(request, max_body)):
         raise _refuse("The body")
 
 
-def guarded(handler: Handler) -> Handler:
+def guarded(handler: Handler, max_body: int = body.MAX_ANY_BODY) -> Handler:
+    """`handler` behind the checks; `max_body` bounds the body it may take (the gateway's are larger)."""
+
     @functools.wraps(handler)
     def checked(request: Request, deps: Any, **path: str) -> Response:
         if any(NUL in value for value in path.values()):
             raise NotFound("Nothing is named with a NUL character", code="not_found")
         request.args = CheckedArgs(request.args)
-        _check_body(request)
+        _check_body(request, max_body)
         return handler(request, deps, **path)
 
     return checked

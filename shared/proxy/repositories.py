@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -72,15 +72,22 @@ class Replays:
         self.s = session
 
     def claim(
-        self, customer_id: str, key: str, fingerprint: str, now: datetime, expires_at: datetime
+        self,
+        customer_id: str,
+        key: str,
+        fingerprint: str,
+        now: datetime,
+        expires_at: datetime,
+        *,
+        stale_before: datetime,
     ) -> ProxyReplay | None:
-        """Take the key for a new call (None), or return the record already holding it. An expired record is
-        removed and the key taken afresh."""
-        self.s.execute(
-            delete(ProxyReplay).where(
-                ProxyReplay.customer_id == customer_id, ProxyReplay.key == key, ProxyReplay.expires_at <= now
-            )
+        """Take the key for a new call (None), or return the record already holding it. An expired record, or one
+        left in flight since before `stale_before` (a crash), is removed and the key taken afresh."""
+        over = or_(
+            ProxyReplay.expires_at <= now,
+            and_(ProxyReplay.state == "in_flight", ProxyReplay.created_at < stale_before),
         )
+        self.s.execute(delete(ProxyReplay).where(ProxyReplay.customer_id == customer_id, ProxyReplay.key == key, over))
         values = {
             "customer_id": customer_id,
             "key": key,

@@ -32,26 +32,38 @@ def test_events_arrive_before_the_partner_finishes_and_the_usage_is_charged(prox
     proxy.assert_balanced()
 
 
-def test_a_caller_who_leaves_mid_stream_pays_only_what_was_reported(proxy: ProxyClient) -> None:
+def test_a_caller_who_leaves_before_the_usage_pays_the_calls_price(proxy: ProxyClient) -> None:
     key = proxy.customer("quitter", 10 * USD)
-    proxy.fakes.state.stream_gate = threading.Event()  # never set: the usage never comes
+    proxy.fakes.state.stream_gate = threading.Event()  # never set while the caller listens: the usage never comes
     response = proxy.client.post("/proxy/openai/v1/responses", json=STREAM, headers={"X-API-Key": key}, buffered=False)
     assert b"response.created" in next(iter(response.response))
     response.close()  # the caller hangs up: the upstream call is closed and the call settled
     proxy.fakes.state.stream_gate.set()
-    assert proxy.charges("quitter") == [] and proxy.held("quitter") == 0
-    assert proxy.available("quitter") == 10 * USD
+    # The partner worked and bills us; with no usage reported the call pays its hold ($1 of tokens), no more.
+    assert len(proxy.charges("quitter")) == 1 and proxy.held("quitter") == 0
+    assert proxy.available("quitter") == 10 * USD - USD
     proxy.assert_balanced()
+
+
+def test_asking_for_a_stream_does_not_make_a_json_answer_free(proxy: ProxyClient) -> None:
+    key = proxy.customer("sly", 10 * USD)
+    r = proxy.with_key(
+        "POST",
+        "/proxy/ideogram/ideogram-v3/generate",
+        key,
+        json_body={"prompt": "x", "rendering_speed": "TURBO", "stream": True},
+    )
+    assert r.status_code == 200 and r.headers["X-Comfy-Credits-Used"] == "6.33"
+    assert proxy.available("sly") == 10 * USD - 30_000
 
 
 def test_a_binary_result_passes_through_with_its_type_and_price(proxy: ProxyClient) -> None:
     key = proxy.customer("bin", 10 * USD)
-    r = proxy.with_key(
-        "POST",
+    form = b'--b\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nx\r\n--b--\r\n'
+    r = proxy.client.post(
         "/proxy/stability/v2beta/stable-image/generate/ultra",
-        key,
-        headers={"Accept": "image/*"},
-        data=b'--b\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nx\r\n--b--\r\n',
+        data=form,
+        headers={"X-API-Key": key, "Accept": "image/*", "Content-Type": "multipart/form-data; boundary=b"},
     )
     assert r.status_code == 200 and r.mimetype == "image/png"
     assert r.get_data().startswith(b"\x89PNG")

@@ -54,6 +54,13 @@ class Operation:
     pending_codes: frozenset[int] = frozenset()  # answer codes that mean "still running" (202)
     submit_headers: Mapping[str, str] = field(default_factory=dict)  # sent upstream on this operation only
     timeout_seconds: float | None = None  # replaces the partner's
+    upstream: str = ""  # the partner's own path where it differs from ours (`{name}` from our path)
+
+    def upstream_path(self, path: str) -> str:
+        if not self.upstream:
+            return path
+        found = self.pattern.fullmatch(path)
+        return self.upstream.format(**(found.groupdict() if found else {}))
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:

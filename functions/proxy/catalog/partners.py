@@ -82,14 +82,19 @@ KLING = Partner(
     ),
 )
 
+_GPT_IMAGE = Tokens(usd("0.5"), 10, 40, count="n")
 OPENAI = Partner(
     "openai",
-    "https://api.openai.com/v1",
+    "https://api.openai.com",
     Auth.BEARER,
     (
         # gpt-image-1: $10 per million input tokens, $40 per million output tokens, at most $0.50 an image.
-        Operation(POST, "/images/generations", SYNC, Tokens(usd("0.5"), 10, 40)),
-        Operation(POST, "/images/edits", SYNC, Tokens(usd("0.5"), 10, 40)),
+        *(
+            Operation(
+                POST, f"/images/{kind}", SYNC, Tokens(usd("0.5"), 10, 40, count="n"), upstream=f"/v1/images/{kind}"
+            )
+            for kind in ("generations", "edits")
+        ),
         # A response answered at once (stream:false) is a job that is already over; with stream:true the usage of
         # `response.completed` is the price. Held: $1; metered at GPT-4.1's $2 / $8 per million tokens.
         Operation(
@@ -100,6 +105,7 @@ OPENAI = Partner(
             job_id="id",
             status="status",
             poll="/v1/responses/{id}",
+            done=frozenset({"incomplete"}),
         ),
         Operation(GET, "/v1/responses/{id}", POLL, job_id="path:id", status="status", done=frozenset({"incomplete"})),
         # Sora: per second of video.
@@ -178,8 +184,10 @@ _BFL_CREDIT = 10_000
 
 
 def _bfl(path: str, list_price: str) -> Operation:
+    """Our `/<model>/generate` is BFL's `/v1/<model>`; the `/v1/...` paths are BFL's own."""
     price = PartnerCredits(Fixed(usd(list_price)), "cost", _BFL_CREDIT)
-    return Operation(POST, path, SUBMIT, price, job_id="id", poll="/v1/get_result?id={id}")
+    upstream = "/v1/" + path.split("/")[1] if path.endswith("/generate") else ""
+    return Operation(POST, path, SUBMIT, price, job_id="id", poll="/v1/get_result?id={id}", upstream=upstream)
 
 
 def _bfl_poll(path: str) -> Operation:
@@ -226,18 +234,24 @@ _IDEOGRAM_V3 = PerUnit(
     by="rendering_speed",
     table={"turbo": usd("0.03"), "quality": usd("0.09")},
 )
+_IDEOGRAM_V4 = PerUnit(usd("0.06"), count="num_images")
 IDEOGRAM = Partner(
     "ideogram",
     "https://api.ideogram.ai",
     Auth.HEADER,
     (
         Operation(POST, "/generate", SYNC, PerUnit(usd("0.08"), count="image_request.num_images")),
-        Operation(POST, "/ideogram-v3/generate", SYNC, _IDEOGRAM_V3),
-        Operation(POST, "/ideogram-v3/edit", SYNC, _IDEOGRAM_V3),
-        Operation(POST, "/ideogram-v3/remix", SYNC, _IDEOGRAM_V3),
-        Operation(POST, "/ideogram-v3/reframe", SYNC, _IDEOGRAM_V3),
-        Operation(POST, "/ideogram-v3/replace-background", SYNC, _IDEOGRAM_V3),
-        Operation(POST, "/ideogram-v4/generate", SYNC, PerUnit(usd("0.06"), count="num_images")),
+        *(
+            Operation(POST, f"/ideogram-v3/{kind}", SYNC, _IDEOGRAM_V3, upstream=f"/v1/ideogram-v3/{kind}")
+            for kind in ("generate", "edit", "remix", "reframe", "replace-background")
+        ),
+        Operation(
+            POST,
+            "/ideogram-v4/generate",
+            SYNC,
+            PerUnit(usd("0.06"), count="num_images"),
+            upstream="/v1/ideogram-v4/generate",
+        ),
         Operation(POST, "/text-to-image/p-image-ideogram", SYNC, PerUnit(usd("0.06"), count="num_images")),
     ),
     auth_header="Api-Key",
@@ -249,7 +263,7 @@ RECRAFT = Partner(
     "https://external.api.recraft.ai/v1",
     Auth.BEARER,
     (
-        Operation(POST, "/image_generation", SYNC, _RECRAFT),
+        Operation(POST, "/image_generation", SYNC, _RECRAFT, upstream="/images/generations"),
         Operation(POST, "/images/imageToImage", SYNC, _RECRAFT),
         Operation(POST, "/images/inpaint", SYNC, _RECRAFT),
         Operation(POST, "/images/replaceBackground", SYNC, _RECRAFT),

@@ -22,6 +22,8 @@ def number(value: Any, default: int, *, most: int) -> int:
     if isinstance(value, bool) or value is None:
         return default
     if isinstance(value, int | float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return default
         whole = int(value)
     else:
         found = re.match(r"\s*(\d+)", str(value))
@@ -68,7 +70,9 @@ class PerUnit:
 
     def unit(self, fields: Mapping[str, Any]) -> int:
         key = str(dig(fields, self.by) or "").lower() if self.by else ""
-        return self.table.get(key, self.micros)
+        # The longest name the value starts with: a dated snapshot (`sora-2-pro-2025-10-06`) prices as its model.
+        found = max((name for name in self.table if key.startswith(name)), key=len, default=None)
+        return self.table[found] if found is not None else self.micros
 
     def estimate(self, fields: Mapping[str, Any]) -> int:
         return self.unit(fields) * number(dig(fields, self.count), 1, most=self.most)
@@ -93,14 +97,16 @@ class PerSecond(PerUnit):
 class Tokens:
     """Metered by the partner's token counts (`usage`), at most `hold` (what is set aside before the call)."""
 
-    hold: int
+    hold: int  # for one output (one image)
     input_per_token: int  # micro-USD
     output_per_token: int
     input_field: str = "usage.input_tokens"
     output_field: str = "usage.output_tokens"
+    count: str = ""  # a request field multiplying the hold (images x `n`)
+    most: int = 10
 
     def estimate(self, fields: Mapping[str, Any]) -> int:
-        return self.hold
+        return self.hold * (number(dig(fields, self.count), 1, most=self.most) if self.count else 1)
 
     def actual(self, answer: Any, headers: Mapping[str, str], estimate: int) -> int | None:
         tokens_in, tokens_out = dig(answer, self.input_field), dig(answer, self.output_field)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +12,7 @@ from flask import Request
 from werkzeug.formparser import parse_form_data
 
 from functions.proxy.gateway.usecases.call import Call
+from shared.errors import InvalidInput
 from shared.http import body as bodies
 
 # Caller headers that reach the partner: what describes the body and the answer wanted, nothing that identifies us or
@@ -26,7 +26,7 @@ IDEMPOTENCY_KEY_MAX = 255
 def call_from(request: Request, partner: str, rest: str) -> Call:
     raw = bodies.read(request, MAX_BODY) if request.method in ("POST", "PUT", "PATCH") else b""
     headers = {
-        name: value
+        name: _printable(name, value)
         for name, value in request.headers.items()
         if name.lower() in FORWARDED or name.lower().startswith(FORWARDED_PREFIXES)
     }
@@ -45,6 +45,14 @@ def call_from(request: Request, partner: str, rest: str) -> Call:
     )
 
 
+def _printable(name: str, value: str) -> str:
+    """A header we pass on must be printable ASCII, as HTTP wants it (anything else is refused here, not by the
+    HTTP client after credit was held)."""
+    if not value.isascii() or not value.isprintable():
+        raise InvalidInput(f"The {name} header must be printable ASCII.", code="invalid_header")
+    return value
+
+
 def _fields(request: Request, raw: bytes) -> Mapping[str, Any]:
     """What a price rule reads: the JSON object, or the form's text fields; {} for anything else (a price rule then
     charges its defaults)."""
@@ -52,10 +60,7 @@ def _fields(request: Request, raw: bytes) -> Mapping[str, Any]:
     if not raw:
         return {}
     if mimetype == "application/json" or mimetype.endswith("+json"):
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            return {}
+        value = bodies.parse_json(raw)  # malformed, too deep or not finite: 400 before anything is held
         return value if isinstance(value, dict) else {}
     if mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         environ = {

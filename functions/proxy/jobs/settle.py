@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from urllib.parse import quote
 
 from functions.proxy.catalog import operation
@@ -26,6 +27,7 @@ from shared.proxy.ports import PartnerUnreachable
 
 log = logging.getLogger(__name__)
 DUE_BATCH = 100
+SWEEP_BUDGET_SECONDS = 300.0  # proxy-jobs-sweep runs for 540 s at most
 
 
 def follow(gw: Gateway, job_id: str) -> str:
@@ -90,12 +92,17 @@ def _again(gw: Gateway, job: ProxyJob) -> None:
     jobs.follow_later(gw, job.id, job.checks + 1, (when - utcnow()).total_seconds())
 
 
-def follow_due(gw: Gateway, limit: int = DUE_BATCH) -> dict[str, int]:
-    """Every job whose next look is due (the local stack's timer; the cloud's safety net for a lost task)."""
+def follow_due(gw: Gateway, limit: int = DUE_BATCH, budget_seconds: float = SWEEP_BUDGET_SECONDS) -> dict[str, int]:
+    """Every job whose next look is due (the local stack's timer; the cloud's safety net for a lost task), until
+    the run's time budget is spent; a job looked at is rescheduled, so the next run starts with the others."""
     with gw.uow() as u:
         due = u.jobs.due(utcnow(), limit)
     report: dict[str, int] = {}
+    stop = time.monotonic() + budget_seconds
     for job_id in due:
+        if time.monotonic() > stop:
+            report["left_for_next_run"] = report.get("left_for_next_run", 0) + 1
+            continue
         try:
             result = follow(gw, job_id)
         except Exception:

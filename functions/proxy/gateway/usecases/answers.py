@@ -52,6 +52,10 @@ def decoded(raw: bytes, headers: Mapping[str, str]) -> Any:
         return None
 
 
+def is_events(headers: Mapping[str, str]) -> bool:
+    return (headers.get("content-type") or "").split(";")[0].strip().lower() == "text/event-stream"
+
+
 def is_json(headers: Mapping[str, str]) -> bool:
     kind = (headers.get("content-type") or "").split(";")[0].strip().lower()
     return kind == "application/json" or kind.endswith("+json") or not kind

@@ -20,7 +20,3 @@ class Call:
     fields: Mapping[str, Any] = field(default_factory=dict)
     idempotency_key: str | None = None
     request_id: str = ""
-
-    @property
-    def wants_events(self) -> bool:
-        return self.fields.get("stream") is True

@@ -11,13 +11,20 @@ from typing import Any
 from functions.proxy.catalog.model import Role
 from functions.proxy.catalog.statuses import Outcome, outcome
 from functions.proxy.gateway.usecases import jobs, replays
-from functions.proxy.gateway.usecases.answers import CREDITS_USED, Answer, credits, is_json, passed_headers
+from functions.proxy.gateway.usecases.answers import (
+    CREDITS_USED,
+    Answer,
+    credits,
+    is_events,
+    is_json,
+    passed_headers,
+)
 from functions.proxy.gateway.usecases.exchange import Exchange
 from functions.proxy.gateway.usecases.metering import admit, limit_in_flight, place, settle
 from functions.proxy.gateway.usecases.streams import relay
 from functions.proxy.gateway.usecases.upstream import send
 from shared.db.types import utcnow
-from shared.errors import AppError, InvalidInput
+from shared.errors import GatewayTimeout, InvalidInput
 from shared.proxy.ports import Outbound, PartnerAnswer
 
 log = logging.getLogger(__name__)
@@ -39,12 +46,22 @@ def charged(x: Exchange, request: Outbound) -> Answer:
         u.commit()
     try:
         answer = send(gw, x.partner, request)
-    except AppError:
-        x.give_back(hold_id)
+    except BaseException as exc:
+        x.give_back(hold_id, key_spent=isinstance(exc, GatewayTimeout))
         raise
+    try:
+        return _settle_by(x, answer, hold_id, estimate)
+    except BaseException:
+        x.abandon(hold_id)
+        raise
+
+
+def _settle_by(x: Exchange, answer: PartnerAnswer, hold_id: str, estimate: int) -> Answer:
+    op = x.op
     ok = 200 <= answer.status < 300
-    if ok and (x.call.wants_events or (op.role is Role.SYNC and not is_json(answer.headers))):
-        return _streamed(x, answer, hold_id, estimate)
+    events = is_events(answer.headers)  # what the partner sent decides, never what the caller asked for
+    if ok and (events or (op.role is Role.SYNC and not is_json(answer.headers))):
+        return _streamed(x, answer, hold_id, estimate, events)
     raw, value = x.read(answer, hold_id)
     if not ok:  # the partner refused or failed: the caller pays nothing and sees why
         return x.settled(x.reply(answer, raw, value), hold_id, None, {})
@@ -70,7 +87,8 @@ def _submitted(x: Exchange, answer: PartnerAnswer, raw: bytes, value: Any, hold_
     actual = op.price.actual(value, answer.headers, estimate) if op.price else None
     poll_url = None
     if partner.absolute_polling and isinstance(value, dict) and isinstance(value.get("polling_url"), str):
-        poll_url, value["polling_url"] = value["polling_url"], jobs.our_polling_url(gw, partner, job_id)
+        poll_url = jobs.trusted_polling_url(gw, partner, value["polling_url"])
+        value["polling_url"] = jobs.our_polling_url(gw, partner, job_id)
         raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
     verdict = outcome(op, answer.status, value) if op.status else Outcome.RUNNING
     price = estimate if actual is None else actual
@@ -87,10 +105,10 @@ def _submitted(x: Exchange, answer: PartnerAnswer, raw: bytes, value: Any, hold_
     return reply
 
 
-def _streamed(x: Exchange, answer: PartnerAnswer, hold_id: str, estimate: int) -> Answer:
+def _streamed(x: Exchange, answer: PartnerAnswer, hold_id: str, estimate: int, events: bool) -> Answer:
     headers = passed_headers(answer.headers)
     price = x.op.price
-    if price is not None and price.actual(None, {}, estimate) is None and not x.call.wants_events:
+    if price is not None and price.actual(None, {}, estimate) is None and not events:
         headers[CREDITS_USED] = credits(estimate, x.gw.credits_per_usd)  # priced by the request: known now
     details = _details(x)
 
@@ -100,4 +118,4 @@ def _streamed(x: Exchange, answer: PartnerAnswer, hold_id: str, estimate: int) -
             replays.record(u, x.caller.customer_id, x.call, Answer(answer.status, headers), 0)
             u.commit()
 
-    return Answer(answer.status, headers, relay(answer, x.op, estimate, x.call.wants_events, on_end))
+    return Answer(answer.status, headers, relay(answer, x.op, estimate, events, on_end))

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from functions.proxy.catalog.model import Operation, Partner
+from functions.proxy.catalog.model import Operation, Partner, Role
 from functions.proxy.gateway.usecases import replays
 from functions.proxy.gateway.usecases.answers import CREDITS_USED, Answer, credits, decoded, passed_headers
 from functions.proxy.gateway.usecases.call import Call
@@ -42,14 +42,30 @@ class Exchange:
     def broke_off(self) -> AppError:
         return BadGateway(f"The partner {self.partner.name!r} broke off its answer. You were not charged.")
 
-    def give_back(self, hold_id: str | None) -> None:
-        """Nothing came back from the partner: release the hold and the Idempotency-Key."""
+    def give_back(self, hold_id: str | None, *, key_spent: bool = False) -> None:
+        """The partner produced no answer: release the hold, and give a charged call's Idempotency-Key back (or,
+        when the partner may have started the work before timing out, leave it spent so a retry cannot run it
+        twice)."""
         with self.gw.uow() as u:
             if hold_id:
                 settle(u, hold_id, None, {})
-            if self.call.idempotency_key and self.call.method != "GET":
-                u.replays.release(self.caller.customer_id, self.call.idempotency_key)
+            if self.op.role in (Role.SYNC, Role.SUBMIT):
+                if key_spent:
+                    replays.spend(u, self.caller.customer_id, self.call)
+                elif self.call.idempotency_key and self.call.method != "GET":
+                    u.replays.release(self.caller.customer_id, self.call.idempotency_key)
             u.commit()
+
+    def abandon(self, hold_id: str) -> None:
+        """Something failed after the partner answered: give the hold back (if nothing settled it) and leave the
+        Idempotency-Key spent, so a retry is told to use a new key instead of waiting on a call that is over."""
+        try:
+            with self.gw.uow() as u:
+                settle(u, hold_id, None, {})
+                replays.spend(u, self.caller.customer_id, self.call)
+                u.commit()
+        except Exception:  # the holds sweep releases the hold; an in-flight key is taken back when stale
+            log.exception("could not give back hold %s", hold_id)
 
     def settled(self, reply: Answer, hold_id: str, cost: int | None, details: dict[str, Any]) -> Answer:
         """Capture `cost` (None: release the hold), say so on the reply, record it for replays: one transaction."""

@@ -3,11 +3,13 @@ poll (the caller's, or proxy-job-settle's) that sees a terminal state: captured 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
 from functions.proxy.catalog import operation
 from functions.proxy.catalog.model import Operation, Partner
@@ -43,6 +45,18 @@ def polled_id(op: Operation, call: Call, path_values: Mapping[str, str]) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value) or "\x00" in str(value):
         raise job_not_found()
     return str(value)
+
+
+def poll_of(call: Call, op: Operation, job: ProxyJob) -> Call:
+    """The poll as the partner gets it: naming the job that was checked to be the caller's and nothing else (the
+    caller's other query parameters or body fields could name someone else's job)."""
+    where, _, name = op.job_id.partition(":")
+    if where == "query":
+        return replace(call, query=urlencode({name: job.partner_job_id}))
+    if where == "body":
+        body = json.dumps({name: job.partner_job_id}).encode()
+        return replace(call, body=body, headers={**call.headers, "Content-Type": "application/json"})
+    return call  # the id is the path's own segment, matched as the job's
 
 
 def owned(u: ProxyUnitOfWork, caller: Caller, partner: str, partner_job_id: str) -> ProxyJob:
@@ -123,6 +137,20 @@ def charge_details(partner: Partner, op: Operation, fields: Mapping[str, Any], r
         "request_id": request_id,
         "source": "proxy",
     }
+
+
+def trusted_polling_url(gw: Gateway, partner: Partner, url: str) -> str | None:
+    """The partner's polling URL if it is the partner's: the configured upstream's own host, or an https host of the
+    catalog upstream's domain (BFL's regional `api.eu.bfl.ai`). Anything else is not kept: our key is sent there."""
+    given, upstream = urlsplit(url), urlsplit(gw.upstream(partner.name, partner.base_url))
+    if given.scheme == upstream.scheme and given.netloc == upstream.netloc:
+        return url
+    domain = ".".join((urlsplit(partner.base_url).hostname or "").split(".")[-2:])
+    host = given.hostname or ""
+    if given.scheme == "https" and domain and (host == domain or host.endswith("." + domain)):
+        return url
+    log.warning("partner %s answered a polling URL on %r; polling its own instead", partner.name, host)
+    return None
 
 
 def our_polling_url(gw: Gateway, partner: Partner, job_id: str) -> str:

@@ -21,7 +21,7 @@ def polled(x: Exchange, path_values: dict[str, str], credential: str) -> Answer:
         u.commit()
     gw.breaker.check(partner.name)
     url = job.poll_url if partner.absolute_polling and job.poll_url else ""
-    answer = send(gw, partner, outbound(gw, partner, op, x.call, credential, url))
+    answer = send(gw, partner, outbound(gw, partner, op, jobs.poll_of(x.call, op, job), credential, url))
     if op.role is Role.FETCH:
         return Answer(answer.status, passed_headers(answer.headers), answer.chunks())
     raw, value = x.read(answer, None)

@@ -7,7 +7,7 @@ recorded; one too large to keep, or streamed, leaves the key spent (409 on a ret
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from functions.proxy.gateway.usecases.answers import Answer
 from functions.proxy.gateway.usecases.call import Call
@@ -19,6 +19,7 @@ from shared.proxy.uow import ProxyUnitOfWork
 IN_FLIGHT, DONE, SPENT = "in_flight", "done", "spent"
 REPLAYED = "Idempotent-Replayed"
 IN_FLIGHT_RETRY_SECONDS = 2
+IN_FLIGHT_LIMIT = timedelta(hours=1)
 
 
 class IdempotencyConflict(Conflict):
@@ -40,7 +41,10 @@ def claim(gw: Gateway, u: ProxyUnitOfWork, customer_id: str, call: Call, now: da
     """Take the call's key (None: go ahead), or answer from its record."""
     if not call.idempotency_key or call.method == "GET":
         return None
-    found = u.replays.claim(customer_id, call.idempotency_key, fingerprint(call), now, now + gw.limits.replay_ttl)
+    stale = now - IN_FLIGHT_LIMIT  # a claim older than any call can run was left by a crash: take it back
+    found = u.replays.claim(
+        customer_id, call.idempotency_key, fingerprint(call), now, now + gw.limits.replay_ttl, stale_before=stale
+    )
     return None if found is None else _answer_from(found, fingerprint(call))
 
 
@@ -71,6 +75,12 @@ def record(u: ProxyUnitOfWork, customer_id: str, call: Call, answer: Answer, lim
     body = answer.body if isinstance(answer.body, bytes) and len(answer.body) <= limit else None
     state = DONE if body is not None else SPENT
     u.replays.record(customer_id, call.idempotency_key, state, answer.status, answer.headers, body)
+
+
+def spend(u: ProxyUnitOfWork, customer_id: str, call: Call) -> None:
+    """The call ran but its answer was lost: the key stays consumed (409 `idempotency_consumed` on a retry)."""
+    if call.idempotency_key and call.method != "GET":
+        u.replays.record(customer_id, call.idempotency_key, SPENT, 0, {}, None)
 
 
 def release(gw: Gateway, customer_id: str, call: Call) -> None:

@@ -1,7 +1,8 @@
 """Answers passed on as they arrive (server-sent events, audio, video): each piece goes to the caller as soon as the
-partner sends it, and the call is settled when the stream ends, however it ends. A stream the partner completed is
-charged; one the partner broke off is released; one the caller left is charged what was used (the usage the events
-reported so far, or for a binary result the price of the request, which the partner produced)."""
+partner sends it, and the call is settled when the stream ends, however it ends. One the partner broke off is
+released. Otherwise the charge is the usage the events reported (OpenAI's `response.completed`, or a top-level
+`usage`), else the request's price: a binary result the partner produced, or events whose usage never came (the
+caller left before it, and the partner bills us for the work all the same)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from functions.proxy.catalog.model import Operation
-from functions.proxy.catalog.prices import Tokens
 from shared.proxy.ports import PartnerAnswer, PartnerUnreachable
 
 log = logging.getLogger(__name__)
@@ -38,31 +38,38 @@ class EventUsage:
             event = json.loads(data)
         except ValueError:
             return
-        response = event.get("response") if isinstance(event, dict) else None
+        if not isinstance(event, dict):
+            return
+        response = event.get("response")
         if isinstance(response, dict) and isinstance(response.get("usage"), dict):
             self.usage = response
+        elif isinstance(event.get("usage"), dict):  # image streams report it at the top
+            self.usage = event
 
 
 def relay(answer: PartnerAnswer, op: Operation, estimate: int, events: bool, on_end: Settle) -> Iterator[bytes]:
     usage = EventUsage() if events else None
-    finished = broke = False
+    broke = False
     try:
         for chunk in answer.chunks():
             if usage is not None:
                 usage.feed(chunk)
             yield chunk
-        finished = True
     except PartnerUnreachable as exc:
         broke = True
         log.warning("a streamed answer broke off: %s", exc)
     finally:
-        answer.close()  # the caller left: this cancels the upstream call
-        on_end(None if broke else _cost(op, estimate, usage, finished))
+        try:
+            answer.close()  # the caller left: this cancels the upstream call
+        finally:
+            try:
+                on_end(None if broke else _cost(op, estimate, usage))
+            except Exception:  # the stream is over for the caller; the holds sweep settles what this could not
+                log.exception("a streamed call could not be settled")
 
 
-def _cost(op: Operation, estimate: int, usage: EventUsage | None, finished: bool) -> int | None:
-    if usage is None:
-        return estimate if finished or not isinstance(op.price, Tokens) else None
-    if usage.usage is None or op.price is None:
-        return None
-    return op.price.actual(usage.usage, {}, estimate)
+def _cost(op: Operation, estimate: int, usage: EventUsage | None) -> int:
+    if usage is None or usage.usage is None or op.price is None:
+        return estimate
+    actual = op.price.actual(usage.usage, {}, estimate)
+    return estimate if actual is None else actual

@@ -23,7 +23,7 @@ FIRST_BACKOFF = 0.5
 def outbound(gw: Gateway, partner: Partner, op: Operation, call: Call, credential: str, url: str = "") -> Outbound:
     """The request to send: the caller's body, query and content headers, our credential (never the caller's)."""
     if not url:
-        url = gw.upstream(partner.name, partner.base_url) + call.path
+        url = gw.upstream(partner.name, partner.base_url) + op.upstream_path(call.path)
         if call.query:
             url += "?" + call.query
     headers = {**call.headers, **partner_headers(partner, credential), **op.submit_headers}
