@@ -395,56 +395,21 @@ TRIPO = Partner(
     refused=(Refused(GET, "/v2/openapi/user/balance", "our account's balance with Tripo, not the caller's"),),
 )
 
-_MOONVALLEY_POLL = "/prompts/{id}"
+_MV_POLL = "/prompts/{id}"
 MOONVALLEY = Partner(
     "moonvalley",
     "https://api.moonvalley.ai",
     Auth.BEARER,
     (
-        Operation(
-            POST,
-            "/prompts/text-to-video",
-            SUBMIT,
-            Fixed(usd("1.5")),
-            job_id="id",
-            status="status",
-            poll=_MOONVALLEY_POLL,
-        ),
-        Operation(
-            POST,
-            "/prompts/image-to-video",
-            SUBMIT,
-            Fixed(usd("1.5")),
-            job_id="id",
-            status="status",
-            poll=_MOONVALLEY_POLL,
-        ),
-        Operation(
-            POST,
-            "/prompts/video-to-video",
-            SUBMIT,
-            Fixed(usd("2.25")),
-            job_id="id",
-            status="status",
-            poll=_MOONVALLEY_POLL,
-        ),
-        Operation(
-            POST,
-            "/prompts/video-to-video/resize",
-            SUBMIT,
-            Fixed(usd("2.25")),
-            job_id="id",
-            status="status",
-            poll=_MOONVALLEY_POLL,
-        ),
-        Operation(
-            POST,
-            "/prompts/text-to-image",
-            SUBMIT,
-            Fixed(usd("0.3")),
-            job_id="id",
-            status="status",
-            poll=_MOONVALLEY_POLL,
+        *(
+            Operation(POST, f"/prompts/{kind}", SUBMIT, Fixed(usd(price)), job_id="id", status="status", poll=_MV_POLL)
+            for kind, price in (
+                ("text-to-video", "1.5"),
+                ("image-to-video", "1.5"),
+                ("video-to-video", "2.25"),
+                ("video-to-video/resize", "2.25"),
+                ("text-to-image", "0.3"),
+            )
         ),
         Operation(GET, "/prompts/{prompt_id}", POLL, job_id="path:prompt_id", status="status"),
         Operation(POST, "/uploads", FREE),
