@@ -65,3 +65,14 @@ def test_each_partner_is_called_at_its_own_path(proxy: ProxyClient) -> None:
     for path, partner, upstream in calls:
         assert proxy.with_key("POST", path, key, json_body={"prompt": "x"}).status_code == 200, path
         assert proxy.fakes.received(partner)[-1].path == upstream
+
+
+def test_a_charged_call_whose_body_cannot_be_priced_is_refused(proxy: ProxyClient) -> None:
+    key = proxy.customer("txt", USD)
+    r = proxy.client.post(
+        "/proxy/ideogram/ideogram-v3/generate",
+        data=b'{"num_images": 8, "rendering_speed": "QUALITY"}',
+        headers={"X-API-Key": key, "Content-Type": "text/plain"},
+    )
+    assert r.status_code == 400 and r.get_json()["error"] == "unsupported_body"
+    assert proxy.held("txt") == 0 and proxy.fakes.received() == []

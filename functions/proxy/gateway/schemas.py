@@ -40,9 +40,15 @@ def call_from(request: Request, partner: str, rest: str) -> Call:
         headers=headers,
         body=raw,
         fields=_fields(request, raw),
+        readable=not raw or _priceable(request.mimetype),
         idempotency_key=key,
         request_id=request.environ.get("comfy.request_id") or uuid.uuid4().hex,
     )
+
+
+def _priceable(mimetype: str) -> bool:
+    json_kind = mimetype == "application/json" or mimetype.endswith("+json")
+    return json_kind or mimetype in ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 def _printable(name: str, value: str) -> str:

@@ -18,5 +18,6 @@ class Call:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     fields: Mapping[str, Any] = field(default_factory=dict)
+    readable: bool = True  # False: a body the price rules cannot read (not JSON or a form)
     idempotency_key: str | None = None
     request_id: str = ""

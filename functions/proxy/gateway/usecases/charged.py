@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 def charged(x: Exchange, request: Outbound) -> Answer:
     op, gw = x.op, x.gw
+    if not x.call.readable:  # priced on fields we could not read, the call could ask for more than is held
+        raise InvalidInput(
+            "A charged call's body must be JSON or a form (multipart or urlencoded).", code="unsupported_body"
+        )
     estimate = op.price.estimate(x.call.fields) if op.price else 0
     if estimate <= 0:
         raise InvalidInput("This operation has no price; it cannot be called.", code="unpriced_operation")
