@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shared.db.billing_models import LedgerAccount, LedgerEntry, LedgerPosting
+from shared.db.dialect import insert_for
 from shared.db.types import new_uuid, utcnow
 from shared.errors import Conflict, NotFound
 from shared.ledger.accounts import (
@@ -161,8 +160,7 @@ class Postings:
 
     def _insert(self, model: Any) -> Any:
         """An INSERT of the model's table, in the dialect's own form (it has ON CONFLICT)."""
-        dialect = self.s.get_bind().dialect.name
-        return (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)
+        return insert_for(self.s)(model.__table__)
 
     def _run(self, statement: Any) -> Any:
         """Run a Core statement on the session's connection, in its transaction: the ledger's writes need none of

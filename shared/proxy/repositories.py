@@ -5,22 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shared.db.billing_models import CreditHold
+from shared.db.dialect import insert_for
 from shared.db.proxy_models import ProxyJob, ProxyRateWindow, ProxyReplay
 
 PENDING = "pending"
-
-
-def _insert(session: Session, model: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)
 
 
 class Jobs:
@@ -98,7 +91,7 @@ class Replays:
             "expires_at": expires_at,
         }
         inserted = self.s.execute(
-            _insert(self.s, ProxyReplay)
+            insert_for(self.s)(ProxyReplay)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["customer_id", "key"])
             .returning(ProxyReplay.key)
@@ -134,7 +127,7 @@ class RateWindows:
 
     def count(self, customer_id: str, minute: int) -> int:
         """Count one more call in this minute and return the minute's count so far (this call included)."""
-        stmt = _insert(self.s, ProxyRateWindow).values(customer_id=customer_id, minute=minute, calls=1)
+        stmt = insert_for(self.s)(ProxyRateWindow).values(customer_id=customer_id, minute=minute, calls=1)
         stmt = stmt.on_conflict_do_update(
             index_elements=["customer_id", "minute"], set_={"calls": ProxyRateWindow.__table__.c.calls + 1}
         ).returning(ProxyRateWindow.calls)

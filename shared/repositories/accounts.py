@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shared.auth.identity import Identity
+from shared.db.dialect import insert_for
 from shared.db.models import PersonalAccessToken, Publisher, PublisherPermission, User
 from shared.db.types import utcnow
 from shared.statuses import Permission, UserStatus
@@ -27,7 +26,7 @@ class Users:
         user = self.s.get(User, identity.uid)
         if user is None:
             # Two first requests of one user can race: insert-or-ignore, then read whichever row won.
-            insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+            insert = insert_for(self.s)
             self.s.execute(
                 insert(User)
                 .values(

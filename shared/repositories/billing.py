@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shared.billing.repository_ports import LAST_USED_RESOLUTION, UNGROUPED, CustomerFilters, UsageBucket
 from shared.db.billing_models import ApiKey, Customer, CustomerEvent, LedgerEntry, UsageExport
+from shared.db.dialect import insert_for
 from shared.db.models import User
 from shared.db.types import utcnow
 
@@ -38,7 +37,7 @@ class Customers:
 
     def create_if_missing(self, customer_id: str, values: Mapping[str, Any]) -> bool:
         """Insert the customer unless it exists (two first calls may race); True if this call created it."""
-        insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = insert_for(self.s)
         now = utcnow()
         created = self.s.execute(
             insert(Customer)

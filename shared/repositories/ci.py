@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, case, delete, exists, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from shared.db.dialect import insert_for
 from shared.db.models import CiArtifact, CiWorkflowResult, GitCommit
 from shared.db.types import new_uuid, utcnow
 
@@ -45,7 +44,7 @@ class CiResults:
     # -- writes ---------------------------------------------------------------------------------------
     def upsert_commit(self, c: CommitIn) -> str:
         """Insert or refresh the commit; concurrent uploads of one commit meet on the unique (repo, hash)."""
-        insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = insert_for(self.s)
         now = utcnow()
         stmt = insert(GitCommit).values(
             id=new_uuid(),

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from shared.db.dialect import insert_for
 from shared.db.models import NodeReview
 from shared.db.types import new_uuid, utcnow
 from shared.errors import Conflict
@@ -22,7 +21,7 @@ class Reviews:
         Insert-or-ignore on (node_id, user_id) means two racing first reviews of one user leave one row;
         the loser then reads that row under a lock, so its change is measured against what is stored."""
         now = utcnow()
-        insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = insert_for(self.s)
         inserted = self.s.scalar(
             insert(NodeReview)
             .values(id=new_uuid(), node_id=node_id, user_id=user_id, star=star, created_at=now, updated_at=now)

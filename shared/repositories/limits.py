@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from shared.db.dialect import insert_for
 from shared.db.models import RateLimitBucket
 
 
@@ -21,7 +20,7 @@ class RateLimits:
 
         The bucket holds up to `burst` tokens and gains one every `interval` seconds. A concurrent spender makes
         the guarded UPDATE match nothing, and we read again (bounded)."""
-        insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = insert_for(self.s)
         self.s.execute(
             insert(RateLimitBucket)
             .values(key=key, tokens=float(burst), updated_at=now)

@@ -13,13 +13,17 @@ SYNC, SUBMIT, POLL, FETCH, FREE = Role.SYNC, Role.SUBMIT, Role.POLL, Role.FETCH,
 ACCOUNT_WIDE = "reads our whole partner account (every customer's tasks or its bill), not the caller's own"
 
 
-def _kling_job(path: str, price: Fixed | PerUnit) -> tuple[Operation, Operation, Refused]:
-    """Kling's task families: submit at `path`, poll at `path/{id}`; the bare GET lists the account's tasks."""
+def _kling_pair(path: str, price: Fixed | PerUnit) -> tuple[Operation, Operation]:
+    """A Kling task family: submit at `path`, poll at `path/{id}`."""
     return (
         Operation(POST, path, SUBMIT, price, job_id="data.task_id", status="data.task_status", poll=path + "/{id}"),
         Operation(GET, path + "/{id}", POLL, job_id="path:id", status="data.task_status"),
-        Refused(GET, path, ACCOUNT_WIDE),
     )
+
+
+def _kling_job(path: str, price: Fixed | PerUnit) -> tuple[Operation, Operation, Refused]:
+    """A family whose bare GET lists the account's tasks: that one is refused."""
+    return (*_kling_pair(path, price), Refused(GET, path, ACCOUNT_WIDE))
 
 
 _KLING_VIDEO = PerSecond(usd("0.07"), by="mode", table={"pro": usd("0.098"), "std": usd("0.056")}, default_seconds=5)
@@ -35,33 +39,9 @@ _KLING = [
 ]
 _TURBO_POLL = "/tasks?task_ids={id}"
 _KLING_EXTRA = [  # families without a list endpoint in the spec
-    Operation(
-        POST,
-        "/v1/images/omni-image",
-        SUBMIT,
-        PerUnit(usd("0.028")),
-        job_id="data.task_id",
-        poll="/v1/images/omni-image/{id}",
-    ),
-    Operation(GET, "/v1/images/omni-image/{id}", POLL, job_id="path:id", status="data.task_status"),
-    Operation(
-        POST,
-        "/v1/videos/avatar/image2video",
-        SUBMIT,
-        Fixed(usd("0.5")),
-        job_id="data.task_id",
-        poll="/v1/videos/avatar/image2video/{id}",
-    ),
-    Operation(GET, "/v1/videos/avatar/image2video/{id}", POLL, job_id="path:id", status="data.task_status"),
-    Operation(
-        POST,
-        "/v1/videos/motion-control",
-        SUBMIT,
-        Fixed(usd("0.5")),
-        job_id="data.task_id",
-        poll="/v1/videos/motion-control/{id}",
-    ),
-    Operation(GET, "/v1/videos/motion-control/{id}", POLL, job_id="path:id", status="data.task_status"),
+    *_kling_pair("/v1/images/omni-image", PerUnit(usd("0.028"))),
+    *_kling_pair("/v1/videos/avatar/image2video", Fixed(usd("0.5"))),
+    *_kling_pair("/v1/videos/motion-control", Fixed(usd("0.5"))),
     # Kling 3.0 Turbo: `data.id` on submit, polled by `GET /tasks?task_ids=<id>`.
     *(
         Operation(POST, f"/{kind}/kling-3.0-turbo", SUBMIT, PerSecond(usd("0.084")), job_id="data.id", poll=_TURBO_POLL)

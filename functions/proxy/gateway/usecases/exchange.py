@@ -46,10 +46,13 @@ class Exchange:
         """The partner produced no answer: release the hold, and give a charged call's Idempotency-Key back (or,
         when the partner may have started the work before timing out, leave it spent so a retry cannot run it
         twice)."""
+        charged = self.op.role in (Role.SYNC, Role.SUBMIT)
+        if not hold_id and not charged:  # a poll or a helper call: nothing was held or claimed
+            return
         with self.gw.uow() as u:
             if hold_id:
                 settle(u, hold_id, None, {})
-            if self.op.role in (Role.SYNC, Role.SUBMIT):
+            if charged:
                 if key_spent:
                     replays.spend(u, self.caller.customer_id, self.call)
                 elif self.call.idempotency_key and self.call.method != "GET":

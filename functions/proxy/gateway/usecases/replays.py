@@ -42,10 +42,11 @@ def claim(gw: Gateway, u: ProxyUnitOfWork, customer_id: str, call: Call, now: da
     if not call.idempotency_key or call.method == "GET":
         return None
     stale = now - IN_FLIGHT_LIMIT  # a claim older than any call can run was left by a crash: take it back
+    wanted = fingerprint(call)
     found = u.replays.claim(
-        customer_id, call.idempotency_key, fingerprint(call), now, now + gw.limits.replay_ttl, stale_before=stale
+        customer_id, call.idempotency_key, wanted, now, now + gw.limits.replay_ttl, stale_before=stale
     )
-    return None if found is None else _answer_from(found, fingerprint(call))
+    return None if found is None else _answer_from(found, wanted)
 
 
 def _answer_from(found: ProxyReplay, wanted: str) -> Answer:
