@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, Request, Response, request
 
 from local.fake_partners import answers, media
-from local.fake_partners.routes import COMPILED
+from local.fake_partners.routes import COMPILED, GROUPS
 from local.fake_partners.state import Failure, Received, State
 
 # The credential each fake expects (PARTNER_CREDENTIALS for the gateway); Kling's is ACCESS:SECRET.
@@ -32,6 +32,10 @@ CREDENTIALS = {
     "hitpaw": "fake-hitpaw-key",
 }
 HEADER_AUTH = {"bfl": "x-key", "ideogram": "Api-Key", "pixverse": "API-KEY", "pika": "X-API-KEY", "hitpaw": "Apikey"}
+for _group in GROUPS:
+    CREDENTIALS.update(_group.CREDENTIALS)
+    HEADER_AUTH.update(_group.HEADER_AUTH)
+AUTH_CHECKS = {name: check for group in GROUPS for name, check in group.AUTH_CHECKS.items()}
 HANG_SECONDS = 3.0
 
 
@@ -41,9 +45,9 @@ class FakePartners:
         self.app = Flask("fake_partners")
         self.app.add_url_rule("/files/<name>", "files", self._file)
         self.app.add_url_rule(
-            "/<partner>/", "root", self._serve, methods=["GET", "POST", "PATCH"], defaults={"rest": ""}
+            "/<partner>/", "root", self._serve, methods=["GET", "POST", "PATCH", "PUT"], defaults={"rest": ""}
         )
-        self.app.add_url_rule("/<partner>/<path:rest>", "partner", self._serve, methods=["GET", "POST", "PATCH"])
+        self.app.add_url_rule("/<partner>/<path:rest>", "partner", self._serve, methods=["GET", "POST", "PATCH", "PUT"])
         self._server: Any = None
         self.base = ""
 
@@ -116,6 +120,8 @@ class FakePartners:
             return answers.not_found()
         if partner == "kling":
             ok = _kling_token_ok(req.headers.get("Authorization", ""), expected)
+        elif partner in AUTH_CHECKS:
+            ok = AUTH_CHECKS[partner](req, expected)
         elif partner in HEADER_AUTH:
             ok = req.headers.get(HEADER_AUTH[partner]) == expected
         else:

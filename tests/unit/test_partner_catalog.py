@@ -62,7 +62,7 @@ def refused_reason(partner: str, method: str, rest: str) -> str | None:
 
 def test_every_seed_operation_of_the_live_spec_is_served_or_refused_with_a_reason() -> None:
     operations = spec_operations()
-    assert len(operations) == 110  # the twelve seed partners and HitPaw, the example of a POST-poll
+    assert len(operations) >= 110  # the twelve seed partners and HitPaw at least
     for method, path in operations:
         partner = path.split("/")[2]
         rest = path.removeprefix(f"/proxy/{partner}")
