@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from local.fake_partners import answers as a
-from local.fake_partners import image_video, signed_steps, text_audio
+from local.fake_partners import image_video, signed_steps, text_audio, video_3d
 
 GET, POST = "GET", "POST"
 VIDEO, IMAGE, MODEL = "video", "image", "model"
@@ -55,6 +55,6 @@ TABLE: list[tuple[str, str, str, a.Handler]] = [
     ("hitpaw", POST, r"/api/(photo|video)-enhancer", a.submit("hitpaw", IMAGE, a.hitpaw_submit)),
     ("hitpaw", POST, r"/api/task-status", a.hitpaw_poll),
 ]
-GROUPS = (image_video, text_audio, signed_steps)
+GROUPS = (image_video, video_3d, text_audio, signed_steps)
 TABLE += [route for group in GROUPS for route in group.TABLE]
 COMPILED = [(partner, method, re.compile(pattern), handler) for partner, method, pattern, handler in TABLE]

@@ -112,8 +112,9 @@ def _submitted(x: Exchange, answer: PartnerAnswer, raw: bytes, value: Any, hold_
 def _streamed(x: Exchange, answer: PartnerAnswer, hold_id: str, estimate: int, events: bool) -> Answer:
     headers = passed_headers(answer.headers)
     price = x.op.price
-    if price is not None and price.actual(None, {}, estimate) is None and not events:
-        headers[CREDITS_USED] = credits(estimate, x.gw.credits_per_usd)  # priced by the request: known now
+    if price is not None and not events:  # priced by the request or the partner's headers: known now
+        actual = price.actual(None, answer.headers, estimate)
+        headers[CREDITS_USED] = credits(estimate if actual is None else min(actual, estimate), x.gw.credits_per_usd)
     details = _details(x)
 
     def on_end(cost: int | None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from functions.proxy.catalog.model import Operation
@@ -63,13 +63,20 @@ def relay(answer: PartnerAnswer, op: Operation, estimate: int, events: bool, on_
             answer.close()  # the caller left: this cancels the upstream call
         finally:
             try:
-                on_end(None if broke else _cost(op, estimate, usage))
+                on_end(None if broke else _cost(op, estimate, usage, answer.headers))
             except Exception:  # the stream is over for the caller; the holds sweep settles what this could not
                 log.exception("a streamed call could not be settled")
 
 
-def _cost(op: Operation, estimate: int, usage: EventUsage | None) -> int:
-    if usage is None or usage.usage is None or op.price is None:
+def _cost(op: Operation, estimate: int, usage: EventUsage | None, headers: Mapping[str, str]) -> int:
+    """The usage the events reported; for bytes, what the partner's headers report (Reve's credits); else the
+    request's price."""
+    if op.price is None:
         return estimate
-    actual = op.price.actual(usage.usage, {}, estimate)
+    if usage is None:
+        actual = op.price.actual(None, headers, estimate)
+    elif usage.usage is None:
+        return estimate
+    else:
+        actual = op.price.actual(usage.usage, {}, estimate)
     return estimate if actual is None else actual
