@@ -9,6 +9,8 @@ class AppError(Exception):
     code = "error"
     # The gateway's clients read the kind of a failure from `X-Comfy-Error-Type` (service_unavailable, ...).
     error_type: str | None = None
+    # Headers the answer carries beside the body (the figures of a limit that refused the call).
+    extra_headers: dict[str, str] = {}
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -55,9 +57,13 @@ class PaymentRequired(AppError):
 class RateLimited(AppError):
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: int, code: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+        if headers:
+            self.extra_headers = dict(headers)
 
 
 class Unavailable(AppError):

@@ -192,6 +192,20 @@ class Settings(BaseSettings):
     proxy_retry_max_wait_seconds: float = Field(5.0, alias="PROXY_RETRY_MAX_WAIT_SECONDS", ge=0, le=60)
     # Caps every partner's timeout from the catalog (unset: the catalog's own; tests set a short one).
     proxy_timeout_cap_seconds: float | None = Field(None, alias="PROXY_TIMEOUT_CAP_SECONDS", gt=0)
+    # Partner-node limits, sized by lifetime paid spend: each step is [paid USD cents from, concurrent calls of the
+    # capped tier, committed-spend ceiling in USD cents]; the first step is for a customer who never paid. A model
+    # whose representative call costs PROXY_EXPENSIVE_CENTS or more is of the capped tier (unless an admin pins it).
+    proxy_limit_ladder: list[tuple[int, int, int]] = Field(
+        default_factory=lambda: [(0, 2, 1_000), (1, 5, 5_000), (10_000, 10, 20_000), (100_000, 25, 100_000)],
+        alias="PROXY_LIMIT_LADDER",
+        min_length=1,
+    )
+    proxy_expensive_cents: int = Field(10, alias="PROXY_EXPENSIVE_CENTS", ge=0)
+    # The Comfy Router (/v2/models): off answers 403 not_enabled; a run waits for its job up to the deadline (then 504
+    # deadline_exceeded, and a same-key retry collects it), asking the partner every PROXY_ROUTER_POLL_SECONDS.
+    proxy_router_enabled: bool = Field(True, alias="PROXY_ROUTER_ENABLED")
+    proxy_router_deadline_seconds: float = Field(300, alias="PROXY_ROUTER_DEADLINE_SECONDS", gt=0)
+    proxy_router_poll_seconds: float = Field(2.0, alias="PROXY_ROUTER_POLL_SECONDS", gt=0)
 
     @model_validator(mode="after")
     def _emulators_only_where_safe(self) -> Settings:

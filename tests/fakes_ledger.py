@@ -161,7 +161,16 @@ class FakeLedger(_Repo):
         lines = {customer_account(customer_id, AVAILABLE): -amount, system_account(AccountKind.REFUNDS): amount}
         return self._post(key, kind, customer_id, lines, reference, details)
 
-    def place_hold(self, key: str, customer_id: str, amount: int, description: str = "") -> CreditHold:
+    def place_hold(
+        self,
+        key: str,
+        customer_id: str,
+        amount: int,
+        description: str = "",
+        *,
+        model: str | None = None,
+        capped: bool = False,
+    ) -> CreditHold:
         try:
             amount = require_amount(amount)
         except ValueError as exc:

@@ -165,7 +165,16 @@ class CreditLedger(Protocol):
         every call until the customer is back above it)."""
         ...
 
-    def place_hold(self, key: str, customer_id: str, amount: int, description: str = "") -> CreditHold:
+    def place_hold(
+        self,
+        key: str,
+        customer_id: str,
+        amount: int,
+        description: str = "",
+        *,
+        model: str | None = None,
+        capped: bool = False,
+    ) -> CreditHold:
         """Set `amount` aside for a call; the same `key` again returns the first hold. PaymentRequired when available
         credit cannot cover it (the caller's transaction must then roll back)."""
         ...

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models import Base, Timestamped
@@ -106,8 +106,13 @@ class CreditHold(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column()
     settle_entry_id: Mapped[str | None] = mapped_column(String(36))
+    # The gateway's call this hold is for (its catalog operation) and whether the partner-node concurrency gate
+    # counts it (a model of the capped tier when it was admitted).
+    model: Mapped[str | None] = mapped_column(String(256))
+    capped: Mapped[bool] = mapped_column(default=False, server_default=false())
     __table_args__ = (
         Index("ix_credit_holds_status_created_at", "status", "created_at"),
+        Index("ix_credit_holds_customer_id_status", "customer_id", "status"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("captured >= 0 AND captured <= amount", name="captured_within_amount"),
     )

@@ -133,6 +133,8 @@ PROFILES: Mapping[str, Mapping[str, str]] = {
         "proxy_jobs": READ_WRITE,
         "proxy_replays": ALL,  # an expired or released key is deleted
         "proxy_rate_windows": ALL,
+        "proxy_customer_limits": READ_WRITE,  # an override is cleared to NULL, never deleted
+        "proxy_model_tiers": ALL,  # a model's override is deleted when cleared
     },
 }
 

@@ -68,3 +68,22 @@ class ProxyRateWindow(Base):
 
 
 __all__ = ["ProxyJob", "ProxyRateWindow", "ProxyReplay"]
+
+
+class ProxyCustomerLimit(Base):
+    """An operator's pin of a customer's partner-node concurrency: -1 unlimited, 0 blocked, 1..200 a hard limit (no
+    row, or NULL: the spend ladder decides)."""
+
+    __tablename__ = "proxy_customer_limits"
+    customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    concurrency_override: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ProxyModelTier(Base):
+    """An operator's pin of a model's tier for the concurrency gate: `expensive` (counted) or `exempt` (never)."""
+
+    __tablename__ = "proxy_model_tiers"
+    model: Mapped[str] = mapped_column(String(256), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

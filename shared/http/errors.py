@@ -57,6 +57,7 @@ def to_response(exc: Exception) -> Response:
             response.headers["Allow"] = ", ".join(exc.allowed)
         if exc.error_type:
             response.headers["X-Comfy-Error-Type"] = exc.error_type
+        response.headers.update(exc.extra_headers)
         return response
     if isinstance(exc, ValidationError):
         return json_response(body("invalid_input", validation_message(exc)), 400)

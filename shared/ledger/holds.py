@@ -31,9 +31,19 @@ class Settled:
 
 
 class Holds(Postings):
-    def place_hold(self, key: str, customer_id: str, amount: int, description: str = "") -> CreditHold:
+    def place_hold(
+        self,
+        key: str,
+        customer_id: str,
+        amount: int,
+        description: str = "",
+        *,
+        model: str | None = None,
+        capped: bool = False,
+    ) -> CreditHold:
         """Set `amount` aside for a call; the same `key` again returns the first hold. PaymentRequired when available
-        credit cannot cover it (the caller's transaction must then roll back)."""
+        credit cannot cover it (the caller's transaction must then roll back). `model` and `capped` record what the
+        gateway's concurrency gate counts."""
         try:
             amount = require_amount(amount)
         except ValueError as exc:
@@ -48,8 +58,10 @@ class Holds(Postings):
             status=str(HoldStatus.HELD),
             description=description[:256],
             created_at=now,
+            model=model[:256] if model else None,
+            capped=capped,
         )
-        values = {c.key: getattr(hold, c.key) for c in CreditHold.__table__.columns if c.key in _HOLD_FIELDS}
+        values = {c.key: getattr(hold, c.key) for c in CreditHold.__table__.columns if c.key in _PLACED_FIELDS}
         inserted = self._run(
             self._insert(CreditHold)
             .values(**values)
@@ -169,3 +181,4 @@ class Holds(Postings):
 
 HOLDS: Table = CreditHold.__table__  # type: ignore[assignment]  # declarative tables are Tables
 _HOLD_FIELDS = ("id", "customer_id", "idempotency_key", "amount", "captured", "status", "description", "created_at")
+_PLACED_FIELDS = (*_HOLD_FIELDS, "model", "capped")

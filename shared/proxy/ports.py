@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -16,6 +16,19 @@ class PartnerUnreachable(Exception):
 
 
 @dataclass(frozen=True)
+class Signing:
+    """A credential the transport applies just before sending, because it needs the final request or a vendor
+    library: `tc3` signs with Tencent Cloud's TC3-HMAC-SHA256 (`SECRET_ID:SECRET_KEY`, over the body and the signed
+    headers); `google` puts a Google OAuth2 access token minted from a service-account JSON key (cached until near
+    its expiry) in `Authorization`."""
+
+    scheme: str  # "tc3" | "google"
+    credential: str = field(repr=False)
+    service: str = ""  # tc3: the service named in the signature's scope ("hunyuan")
+    token_uri: str = ""  # google: a token endpoint in place of the key's own `token_uri` (a local fake)
+
+
+@dataclass(frozen=True)
 class Outbound:
     method: str
     url: str
@@ -23,6 +36,7 @@ class Outbound:
     body: bytes = b""
     params: tuple[tuple[str, str], ...] = ()
     timeout_seconds: float = 120.0
+    signing: Signing | None = None  # applied by the transport as the request leaves
 
 
 class PartnerAnswer(Protocol):

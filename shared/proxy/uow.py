@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from shared.billing.uow import BillingUnitOfWork, SqlBillingUnitOfWork
+from shared.proxy.limit_rows import LimitRows
 from shared.proxy.repositories import Jobs, RateWindows, Replays
 
 
@@ -13,12 +14,14 @@ class SqlProxyUnitOfWork(SqlBillingUnitOfWork):
     jobs: Jobs
     replays: Replays
     rates: RateWindows
+    limits: LimitRows
 
     def __enter__(self) -> SqlProxyUnitOfWork:
         super().__enter__()
         self.jobs = Jobs(self.session)
         self.replays = Replays(self.session)
         self.rates = RateWindows(self.session)
+        self.limits = LimitRows(self.session)
         return self
 
 
@@ -29,4 +32,6 @@ class ProxyUnitOfWork(BillingUnitOfWork, Protocol):
     def replays(self) -> Replays: ...
     @property
     def rates(self) -> RateWindows: ...
+    @property
+    def limits(self) -> LimitRows: ...
     def __enter__(self) -> ProxyUnitOfWork: ...

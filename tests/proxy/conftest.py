@@ -29,6 +29,8 @@ def gateway_settings(fakes: FakePartners, **overrides: object) -> dict[str, obje
         "PARTNER_CREDENTIALS": dict(CREDENTIALS),
         "PROXY_RETRY_MAX_WAIT_SECONDS": 0.05,
         "PROXY_TIMEOUT_CAP_SECONDS": 10,
+        # Generous partner-node limits, so only the tests of those limits meet them (they set their own ladder).
+        "PROXY_LIMIT_LADDER": [[0, 100, 100_000_000]],
         **overrides,
     }
 

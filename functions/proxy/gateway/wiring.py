@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from functions.proxy.breaker import CircuitBreaker
 from functions.proxy.gateway.usecases.deps import Gateway, Limits
+from functions.proxy.limits.policy import ladder_of
 from shared.bootstrap import Container
 
 _built: dict[int, tuple[Container, Gateway]] = {}
@@ -45,6 +46,8 @@ def build(c: Container, breaker: CircuitBreaker) -> Gateway:
         settle_delay_seconds=s.proxy_settle_delay_seconds,
         job_max_age=timedelta(minutes=s.proxy_job_max_age_minutes),
         timeout_cap=s.proxy_timeout_cap_seconds,
+        ladder=ladder_of(s.proxy_limit_ladder),
+        expensive_cents=s.proxy_expensive_cents,
     )
     return Gateway(
         uow=c.proxy_uow,

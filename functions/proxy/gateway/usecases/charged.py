@@ -10,7 +10,7 @@ from typing import Any
 
 from functions.proxy.catalog.model import Role
 from functions.proxy.catalog.statuses import Outcome, outcome
-from functions.proxy.gateway.usecases import jobs, replays
+from functions.proxy.gateway.usecases import gate, jobs, replays
 from functions.proxy.gateway.usecases.answers import (
     CREDITS_USED,
     Answer,
@@ -23,6 +23,7 @@ from functions.proxy.gateway.usecases.exchange import Exchange
 from functions.proxy.gateway.usecases.metering import admit, limit_in_flight, place, settle
 from functions.proxy.gateway.usecases.streams import relay
 from functions.proxy.gateway.usecases.upstream import send
+from functions.proxy.limits.ratecard import model_id
 from shared.db.types import utcnow
 from shared.errors import GatewayTimeout, InvalidInput
 from shared.proxy.ports import Outbound, PartnerAnswer
@@ -45,8 +46,11 @@ def charged(x: Exchange, request: Outbound) -> Answer:
         if replayed is not None:
             return replayed
         gw.breaker.check(x.partner.name)
-        hold_id = place(u, x.caller, f"proxy:{x.call.request_id}", estimate, f"{x.partner.name} {op.name}")
+        model = gate.classify_call(gw, u, model_id(x.partner, op))
+        key, description = f"proxy:{x.call.request_id}", f"{x.partner.name} {op.name}"
+        hold_id = place(u, x.caller, key, estimate, description, model=model.model, capped=model.capped)
         limit_in_flight(gw, u, x.caller)
+        admitted = gate.check(gw, u, x.caller, model, estimate)
         u.commit()
     try:
         answer = send(gw, x.partner, request)
@@ -54,7 +58,9 @@ def charged(x: Exchange, request: Outbound) -> Answer:
         x.give_back(hold_id, key_spent=isinstance(exc, GatewayTimeout))
         raise
     try:
-        return _settle_by(x, answer, hold_id, estimate)
+        reply = _settle_by(x, answer, hold_id, estimate)
+        reply.headers.update(admitted.headers)
+        return reply
     except BaseException:
         x.abandon(hold_id)
         raise

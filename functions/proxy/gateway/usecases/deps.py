@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from functions.proxy.breaker import CircuitBreaker
+from functions.proxy.limits.policy import Step
 from shared.billing.ports import TaskQueue
 from shared.proxy.ports import PartnerTransport
 from shared.proxy.uow import ProxyUnitOfWork
@@ -24,6 +25,8 @@ class Limits:
     settle_delay_seconds: int
     job_max_age: timedelta
     timeout_cap: float | None = None  # caps the catalog's timeouts
+    ladder: tuple[Step, ...] = ()  # partner-node limits by lifetime paid spend (none: no limit)
+    expensive_cents: int = 10  # a model whose representative call costs this much is of the capped tier
 
 
 @dataclass(frozen=True)

@@ -44,14 +44,23 @@ def limit_in_flight(gw: Gateway, u: ProxyUnitOfWork, caller: Caller) -> None:
         )
 
 
-def place(u: ProxyUnitOfWork, caller: Caller, key: str, amount: int, description: str) -> str:
+def place(
+    u: ProxyUnitOfWork,
+    caller: Caller,
+    key: str,
+    amount: int,
+    description: str,
+    *,
+    model: str = "",
+    capped: bool = False,
+) -> str:
     """Hold `amount` for the call; 402 insufficient_credit when available credit cannot cover it."""
     if u.customers.get(caller.customer_id) is None:
         raise PaymentRequired(
             "No credit: create your account (POST /customers) and add credit to use partner nodes.",
             code="insufficient_credit",
         )
-    return u.ledger.place_hold(key, caller.customer_id, amount, description).id
+    return u.ledger.place_hold(key, caller.customer_id, amount, description, model=model or None, capped=capped).id
 
 
 def settle(u: ProxyUnitOfWork, hold_id: str, cost: int | None, details: Mapping[str, Any]) -> int:
