@@ -21,8 +21,23 @@ REGISTRY = "functions/registry"
 # load balancer (rendered as route rules) and the local server alike: the moderation paths under /publishers/ come
 # before publishing's /publishers/**. tests/unit/test_routing.py checks every route of an area reaches its function.
 HTTP_FUNCTIONS: tuple[HttpFunction, ...] = (
-    # The partner gateway: every /proxy path.
-    HttpFunction("proxy", "functions/proxy", "proxy", ("/proxy", "/proxy/**")),
+    # The partner gateway: every /proxy path, the Comfy Router (/v2) and the partner-node limits (before billing's
+    # /customers/** and /admin/customers/**, and the registry's /admin/**).
+    HttpFunction(
+        "proxy",
+        "functions/proxy",
+        "proxy",
+        (
+            "/proxy",
+            "/proxy/**",
+            "/v2",
+            "/v2/**",
+            "/customers/me/partner-node-concurrency",
+            "/admin/customers/{customer_id}/partner-node-concurrency-override",
+            "/admin/partner-node-model-overrides",
+            "/admin/partner-node-model-overrides/**",
+        ),
+    ),
     # The money side: customers, keys, credit, webhooks. Before the registry's `/admin/**`.
     HttpFunction(
         "billing",

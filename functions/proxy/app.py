@@ -12,6 +12,7 @@ from flask import Request, Response
 from functions.proxy import meta
 from functions.proxy.gateway.routes import ROUTES
 from functions.proxy.gateway.schemas import MAX_BODY
+from functions.proxy.limits.routes import ROUTES as LIMIT_ROUTES
 from shared.bootstrap import get_container
 from shared.http.guard import guarded
 from shared.http.router import Router
@@ -25,7 +26,7 @@ def _cors_origins() -> list[str]:
 
 @cache
 def router() -> Router:
-    routes = [replace(r, handler=guarded(r.handler, MAX_BODY)) for r in (*meta.ROUTES, *ROUTES)]
+    routes = [replace(r, handler=guarded(r.handler, MAX_BODY)) for r in (*meta.ROUTES, *ROUTES, *LIMIT_ROUTES)]
     return Router(routes, deps=get_container, cors_origins=_cors_origins, max_body=MAX_BODY)
 
 

@@ -3,12 +3,14 @@ PARTNER_BASE_URLS and PARTNER_CREDENTIALS point at them."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from local.fake_partners import CREDENTIALS, FakePartners
+from local.server import make
 from shared.adapters.inprocess_publisher import InProcessPublisher
 from shared.bootstrap import bootstrap, set_container
 from tests.conftest import make_settings
@@ -48,3 +50,16 @@ def proxy(
     finally:
         set_container(None)
         c.engine.dispose()
+
+
+@pytest.fixture
+def served(proxy: ProxyClient, registry_app: Gateway) -> Iterator[str]:
+    """The functions on a loopback port (real HTTP, threads), with the `proxy` fixture's container."""
+    server = make("127.0.0.1", 0, registry_app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        server.server_close()

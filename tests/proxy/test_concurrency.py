@@ -3,33 +3,17 @@ for 50 charge exactly 50 and refuse the rest with 402; 50 polls at once of one f
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from local.server import make
 from tests.proxy.support import ProxyClient
-from tests.support import Gateway
 
 USD = 1_000_000
 PRICE = 30_000  # one TURBO image
 OPEN_LIMITS = {"PROXY_MAX_IN_FLIGHT": 10_000, "PROXY_CALLS_PER_MINUTE": 10_000}
-
-
-@pytest.fixture
-def served(proxy: ProxyClient, registry_app: Gateway) -> Iterator[str]:
-    server = make("127.0.0.1", 0, registry_app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize("proxy", [OPEN_LIMITS], indirect=True)
