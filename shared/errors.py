@@ -23,6 +23,16 @@ class InvalidInput(AppError):
     code = "invalid_input"
 
 
+class Unprocessable(InvalidInput):
+    """Well-formed input a model's schema refuses; `details` lists each failure (`loc`, `msg`, `type`)."""
+
+    code = "unprocessable"
+
+    def __init__(self, message: str, *, details: list[dict[str, object]], code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.details = details
+
+
 class Unauthenticated(AppError):
     code = "unauthenticated"
 
@@ -110,3 +120,14 @@ class BlobStoreUnavailable(Unavailable):
 class ArchiveMismatch(Exception):
     """Bytes about to be released are not the bytes that were judged (their SHA-256 differs), or another archive is
     already released under that name: never served, never retried blindly."""
+
+
+class DeadlineExceeded(GatewayTimeout):
+    """We stopped waiting for a job the partner is still running (a same-key retry collects it)."""
+
+    code = "deadline_exceeded"
+    error_type = "deadline_exceeded"
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

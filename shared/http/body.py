@@ -80,11 +80,13 @@ def _discard(request: Request) -> None:
     request.stream = io.BytesIO()
 
 
-def parse_json(raw: bytes | str) -> Any:
+def parse_json(raw: bytes | str, *, unique_keys: bool = False) -> Any:
     """The JSON value of `raw`; malformed text, numbers Python will not convert or that are not finite (and the
-    NaN and Infinity that Python's parser would accept), and nesting deeper than MAX_JSON_DEPTH are InvalidInput."""
+    NaN and Infinity that Python's parser would accept), and nesting deeper than MAX_JSON_DEPTH are InvalidInput.
+    With `unique_keys`, so is an object naming a key twice (which one a partner would read is not defined)."""
+    pairs = _unique if unique_keys else None
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
+        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite, object_pairs_hook=pairs)
     except RecursionError as exc:
         raise InvalidInput(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels", code="malformed_json") from exc
     # JSONDecodeError, UnicodeDecodeError, integers of more than 4,300 digits, and numbers that are not finite
@@ -92,6 +94,14 @@ def parse_json(raw: bytes | str) -> Any:
         raise InvalidInput(f"Malformed JSON body: {exc}", code="malformed_json") from exc
     if _deeper_than(value, MAX_JSON_DEPTH):
         raise InvalidInput(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels", code="malformed_json")
+    return value
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        twice = next(k for i, (k, _) in enumerate(pairs) if any(k == other for other, _ in pairs[:i]))
+        raise ValueError(f"the key {twice[:60]!r} is given twice")
     return value
 
 

@@ -12,10 +12,9 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 
+from shared import errors
 from shared.http import body
-from shared.http.errors import body as error_body
 from shared.http.errors import to_response
-from shared.http.responses import json_response
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +48,7 @@ class Router:
         deps: Callable[[], Any] = _no_deps,
         cors_origins: Callable[[], Sequence[str]] = _no_origins,
         max_body: int = body.MAX_ANY_BODY,
+        render_error: Callable[[Exception], Response] = to_response,
     ) -> None:
         """`deps` gives what handlers receive, and `cors_origins` the allowed origins, when a request asks (the
         container is built on the first request, not at import)."""
@@ -56,6 +56,7 @@ class Router:
         self._deps = deps
         self._cors_origins = cors_origins
         self._max_body = max_body
+        self._render_error = render_error
         rules = [Rule(r.path, endpoint=i, methods=[r.method]) for i, r in enumerate(self.routes)]
         self._map = Map(rules, strict_slashes=False, merge_slashes=False)
 
@@ -68,13 +69,12 @@ class Router:
             index, args = adapter.match(request.path, method=request.method)
             response = self.routes[index].handler(request, self._deps(), **args)
         except RouteNotFound:
-            response = json_response(error_body("not_found", f"No route for {request.method} {request.path}"), 404)
+            response = self._render_error(errors.NotFound(f"No route for {request.method} {request.path}"))
         except MethodNotAllowed as exc:
-            allowed = ", ".join(sorted(exc.valid_methods or []))
-            response = json_response(error_body("method_not_allowed", f"Use one of: {allowed}"), 405)
-            response.headers["Allow"] = allowed
+            allowed = sorted(exc.valid_methods or [])
+            response = self._render_error(errors.MethodNotAllowed(f"Use one of: {', '.join(allowed)}", allowed=allowed))
         except Exception as exc:  # noqa: BLE001 - the one place errors become responses
-            response = to_response(exc)
+            response = self._render_error(exc)
         return self._cors(request, response)
 
     def matches(self, method: str, path: str) -> bool:
