@@ -121,7 +121,9 @@ class HttpxPartnerTransport:
                     info = json.loads(signing.credential)
                     if signing.token_uri:
                         info["token_uri"] = signing.token_uri
-                    credentials = service_account.Credentials.from_service_account_info(info, scopes=GOOGLE_SCOPES)
+                    credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+                        info, scopes=GOOGLE_SCOPES
+                    )
                     self._google[key] = credentials
                 if not credentials.valid:
                     credentials.refresh(_GoogleAuthRequest(self._http()))
@@ -190,5 +192,7 @@ class _GoogleAuthRequest:
                 method, url, content=body, headers=dict(headers or {}), timeout=timeout or TOKEN_SECONDS
             )
         except httpx.HTTPError as exc:
-            raise exceptions.TransportError(f"token endpoint unreachable: {type(exc).__name__}") from None
+            raise exceptions.TransportError(  # type: ignore[no-untyped-call]
+                f"token endpoint unreachable: {type(exc).__name__}"
+            ) from None
         return _GoogleAuthResponse(answer)

@@ -11,6 +11,10 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any, Protocol
 
+# The request field under which a price rule finds our path's own values (`{model_id}`): set by the gateway over
+# anything of that name in the caller's body, so a caller cannot pick its price.
+PATH_VALUES = "@path"
+
 
 class Role(StrEnum):
     SYNC = "sync"  # the answer is the result: charged when it succeeds
@@ -24,6 +28,8 @@ class Auth(StrEnum):
     BEARER = "bearer"  # Authorization: Bearer <credential>
     HEADER = "header"  # <auth_header>: <credential>
     KLING_JWT = "kling_jwt"  # Authorization: Bearer <HS256 JWT minted from ACCESS:SECRET>
+    TC3 = "tc3"  # Tencent Cloud's TC3-HMAC-SHA256 signature of SECRET_ID:SECRET_KEY (signed by the transport)
+    GOOGLE = "google"  # Bearer <OAuth2 access token minted from a service-account JSON key> (by the transport)
     NONE = "none"  # answered by the gateway itself
 
 
@@ -55,6 +61,11 @@ class Operation:
     submit_headers: Mapping[str, str] = field(default_factory=dict)  # sent upstream on this operation only
     timeout_seconds: float | None = None  # replaces the partner's
     upstream: str = ""  # the partner's own path where it differs from ours (`{name}` from our path)
+    failure: str = ""  # SUBMIT/POLL: an answer field whose presence means the job failed (Veo's `error`)
+    output: str = ""  # SUBMIT/POLL: where a finished job's output is; finished without one, it failed
+    aliases: tuple[str, ...] = ()  # SUBMIT/POLL: answer fields naming the job otherwise (Rodin's task `uuid`)
+    alias_pattern: str = ""  # SUBMIT/POLL: a regex whose group 1, anywhere in the answer, also names the job
+    id_suffix: str = ""  # POLL/FETCH: a suffix the caller may put after the id, not part of it (`:download`)
 
     def upstream_path(self, path: str) -> str:
         if not self.upstream:
@@ -94,6 +105,8 @@ class Partner:
     refused: tuple[Refused, ...] = ()
     timeout_seconds: float = 120.0
     absolute_polling: bool = False  # the submit answers a `polling_url` the gateway rewrites to itself
+    error_field: str = ""  # a 2xx answer carrying this field is the partner's refusal (Tencent's `Response.Error`)
+    signing_service: str = ""  # Auth.TC3: the service named in the signature's scope
 
     def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
         for op in self.operations:

@@ -137,3 +137,110 @@ class PartnerCredits:
             return int(Decimal(str(credits)) * self.micros_per_credit)
         except (ArithmeticError, ValueError):
             return None
+
+
+@dataclass(frozen=True)
+class Plus:
+    """`base`, plus a surcharge for each option the request turns on (a field present and neither false nor empty):
+    Tencent's PBR materials or custom face count."""
+
+    base: PriceRule
+    options: Mapping[str, int] = field(default_factory=dict)
+
+    def estimate(self, fields: Mapping[str, Any]) -> int:
+        extra = sum(micros for name, micros in self.options.items() if dig(fields, name) not in (None, False, "", 0))
+        return self.base.estimate(fields) + extra
+
+    def actual(self, answer: Any, headers: Mapping[str, str], estimate: int) -> int | None:
+        return None
+
+
+@dataclass(frozen=True)
+class Times:
+    """`base` once per output the request asks for (Veo's `parameters.sampleCount` videos, each priced by second)."""
+
+    base: PriceRule
+    count: str
+    most: int = 4
+
+    def estimate(self, fields: Mapping[str, Any]) -> int:
+        return self.base.estimate(fields) * number(dig(fields, self.count), 1, most=self.most)
+
+    def actual(self, answer: Any, headers: Mapping[str, str], estimate: int) -> int | None:
+        return None
+
+
+@dataclass(frozen=True)
+class Rates:
+    """USD per million tokens, in micro-USD: input, text output (thoughts included), image output."""
+
+    input: int
+    output: int
+    image: int = 0
+
+
+@dataclass(frozen=True)
+class ModelTokens:
+    """Metered by the partner's token counts at the rates of the model its answer names (the longest table name the
+    model starts with; `default` for one the table lacks), at most `hold`. Output tokens of the image modality (by the
+    answer's per-modality list) are priced at the model's image rate. Gemini's `usageMetadata`; the Interactions
+    API's `usage`."""
+
+    hold: int
+    table: Mapping[str, Rates]
+    default: Rates
+    model_field: str = "modelVersion"
+    input_fields: tuple[str, ...] = ("usageMetadata.promptTokenCount",)
+    output_fields: tuple[str, ...] = ("usageMetadata.candidatesTokenCount", "usageMetadata.thoughtsTokenCount")
+    modalities: str = "usageMetadata.candidatesTokensDetails"  # a list of {modality, <count_key>}
+    count_key: str = "tokenCount"
+
+    def estimate(self, fields: Mapping[str, Any]) -> int:
+        return self.hold
+
+    def actual(self, answer: Any, headers: Mapping[str, str], estimate: int) -> int | None:
+        tokens_in, tokens_out = _total(answer, self.input_fields), _total(answer, self.output_fields)
+        if tokens_in is None or tokens_out is None:
+            return None
+        model = str(dig(answer, self.model_field) or "").lower()
+        found = max((name for name in self.table if model.startswith(name)), key=len, default=None)
+        rates = self.table[found] if found is not None else self.default
+        image = min(self._image_tokens(answer), tokens_out) if rates.image else 0
+        cost = tokens_in * rates.input + (tokens_out - image) * rates.output + image * rates.image
+        return -(-cost // 1_000_000)  # rounded up to the micro-USD
+
+    def _image_tokens(self, answer: Any) -> int:
+        found = dig(answer, self.modalities)
+        if not isinstance(found, list):
+            return 0
+        counts = (
+            item.get(self.count_key)
+            for item in found
+            if isinstance(item, Mapping) and str(item.get("modality", "")).lower() == "image"
+        )
+        return sum(c for c in counts if isinstance(c, int) and not isinstance(c, bool))
+
+
+def _total(answer: Any, paths: tuple[str, ...]) -> int | None:
+    """The sum of the counts at `paths`; None when the first is missing (no usage reported at all)."""
+    values = [dig(answer, path) for path in paths]
+    if not isinstance(values[0], int) or isinstance(values[0], bool):
+        return None
+    return sum(v for v in values if isinstance(v, int) and not isinstance(v, bool))
+
+
+@dataclass(frozen=True)
+class ByFlag:
+    """`on` unless the request sets the boolean `field` false (Veo's `generateAudio`, on by default), then `off`."""
+
+    field: str
+    on: PriceRule
+    off: PriceRule
+
+    def estimate(self, fields: Mapping[str, Any]) -> int:
+        value = dig(fields, self.field)
+        off = value is False or str(value).strip().lower() == "false"
+        return (self.off if off else self.on).estimate(fields)
+
+    def actual(self, answer: Any, headers: Mapping[str, str], estimate: int) -> int | None:
+        return None

@@ -75,11 +75,12 @@ def _look(gw: Gateway, job: ProxyJob) -> tuple[Outcome, object, dict[str, str]]:
 
 def _poll_call(job: ProxyJob, submit: Operation) -> Call:
     """The poll the submit names: a GET of a path (or query) holding the id, or a POST of it in a JSON body."""
+    template = str((job.details or {}).get(jobs.POLL_PATH) or submit.poll)  # resolved by the submit path's values
     if submit.poll_method == "POST":
         body = json.dumps({submit.poll_field: job.partner_job_id}).encode()
         headers = {"Content-Type": "application/json"}
-        return Call(job.partner, "POST", submit.poll, body=body, headers=headers, request_id=job.request_id)
-    target = submit.poll.replace("{id}", quote(job.partner_job_id, safe=""))
+        return Call(job.partner, "POST", template, body=body, headers=headers, request_id=job.request_id)
+    target = template.replace("{id}", quote(job.partner_job_id, safe=""))
     path, _, query = target.partition("?")
     return Call(partner=job.partner, method="GET", path=path, query=query, request_id=job.request_id)
 

@@ -52,8 +52,16 @@ def decoded(raw: bytes, headers: Mapping[str, str]) -> Any:
         return None
 
 
+EVENT_KINDS = ("text/event-stream", "application/x-ndjson")  # server-sent events; Sonilo's newline-delimited JSON
+
+
 def is_events(headers: Mapping[str, str]) -> bool:
-    return (headers.get("content-type") or "").split(";")[0].strip().lower() == "text/event-stream"
+    """An answer of events, relayed as they arrive and priced when it ends (by what the events say)."""
+    return (headers.get("content-type") or "").split(";")[0].strip().lower() in EVENT_KINDS
+
+
+def is_ndjson(headers: Mapping[str, str]) -> bool:
+    return (headers.get("content-type") or "").split(";")[0].strip().lower() == "application/x-ndjson"
 
 
 def is_json(headers: Mapping[str, str]) -> bool:

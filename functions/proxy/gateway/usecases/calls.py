@@ -4,9 +4,11 @@ our request id and the credits used."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from functions.proxy import catalog
 from functions.proxy.catalog.credentials import credential_of
-from functions.proxy.catalog.model import Auth, Role
+from functions.proxy.catalog.model import PATH_VALUES, Auth, Role
 from functions.proxy.gateway.usecases import charged, reads
 from functions.proxy.gateway.usecases.answers import Answer
 from functions.proxy.gateway.usecases.call import Call
@@ -18,6 +20,8 @@ from shared.billing.callers import Caller
 
 def forward(gw: Gateway, caller: Caller, call: Call) -> Answer:
     partner, op, values = catalog.route(call.partner, call.method, call.path)
+    if values:  # what a price rule may read of our path (Veo's model), never what the caller's body says it is
+        call = replace(call, fields={**call.fields, PATH_VALUES: values})
     x = Exchange(gw, caller, call, partner, op)
     if partner.auth is Auth.NONE:
         return reads.answered_here(x)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from functions.proxy.catalog import operation
 from functions.proxy.catalog.model import Operation, Partner
 from functions.proxy.catalog.partners import PARTNERS
 from functions.proxy.catalog.prices import dig
-from functions.proxy.catalog.statuses import Outcome
+from functions.proxy.catalog.statuses import Outcome, every
 from functions.proxy.gateway.usecases.call import Call
 from functions.proxy.gateway.usecases.deps import Gateway
 from functions.proxy.gateway.usecases.exchange import Exchange
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 
 SETTLE = "proxy-job-settle"
 PENDING, SUCCEEDED, FAILED, EXPIRED = "pending", "succeeded", "failed", "expired"
+# A row naming a job by another id of the partner's (Rodin's task uuid, a Gemini file): it makes reads by that id
+# owner-only, and is never settled or followed (only `pending` rows are).
+ALIAS = "alias"
+POLL_PATH = "poll_path"  # in a job's details: its poll path, where the template uses the submit path's values
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -44,7 +49,8 @@ def polled_id(op: Operation, call: Call, path_values: Mapping[str, str]) -> str:
     value = source.get(name)
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value) or "\x00" in str(value):
         raise job_not_found()
-    return str(value)
+    found = str(value)
+    return found.removesuffix(op.id_suffix) if op.id_suffix else found
 
 
 def poll_of(call: Call, op: Operation, job: ProxyJob) -> Call:
@@ -67,14 +73,70 @@ def owned(u: ProxyUnitOfWork, caller: Caller, partner: str, partner_job_id: str)
     return job
 
 
+class JobIds(str):
+    """A submitted job's id, carrying the other ids the partner's answer gave it (`Operation.aliases`)."""
+
+    aliases: tuple[str, ...] = ()
+
+
 def submitted_id(op: Operation, answer: Any) -> str | None:
     value = dig(answer, op.job_id)
-    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) and str(value) else None
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value):
+        return None
+    found = JobIds(str(value))
+    found.aliases = tuple(a for a in aliases_in(op, answer) if a != found)
+    return found
+
+
+def aliases_in(op: Operation, answer: Any) -> list[str]:
+    """The other ids of the job an answer names: at the `aliases` fields, and the `alias_pattern`'s matches."""
+    found = [str(v) for path in op.aliases for v in every(answer, path) if isinstance(v, str | int) and str(v)]
+    if op.alias_pattern and answer is not None:
+        found += re.findall(op.alias_pattern, json.dumps(answer))
+    return [a for a in dict.fromkeys(found) if len(a) <= 255 and "\x00" not in a]
+
+
+def note_aliases(u: ProxyUnitOfWork, job: ProxyJob, names: list[str]) -> None:
+    """Record `names` as ids of `job` (its owner's only), skipping those already known."""
+    for name in names:
+        if name == job.partner_job_id or u.jobs.find(job.partner, name) is not None:
+            continue
+        u.jobs.add(
+            ProxyJob(
+                customer_id=job.customer_id,
+                partner=job.partner,
+                partner_job_id=name,
+                operation=job.operation,
+                hold_id=job.hold_id,
+                price=0,
+                request_id=job.request_id,
+                status=ALIAS,
+                checks=0,
+                details={},
+                created_at=job.created_at,
+                expires_at=job.expires_at,
+                next_check_at=job.next_check_at,
+            )
+        )
+
+
+def resolved_poll(op: Operation, path: str) -> str:
+    """The submit's poll template with the submit path's own values in place (`/{model_id}/poll`); `{id}` stays."""
+    found = op.pattern.fullmatch(path)
+    resolved = op.poll
+    for name, value in (found.groupdict() if found else {}).items():
+        if name != "id":
+            resolved = resolved.replace("{" + name + "}", value)
+    return resolved
 
 
 def open_job(x: Exchange, u: ProxyUnitOfWork, job_id: str, hold_id: str, price: int, poll_url: str | None) -> ProxyJob:
     """The caller's new job, pending with its hold, first looked at by proxy-job-settle after the settle delay."""
     now = utcnow()
+    details = charge_details(x.partner, x.op, x.call.fields, x.call.request_id)
+    poll = resolved_poll(x.op, x.call.path)
+    if poll != x.op.poll:
+        details[POLL_PATH] = poll
     job = ProxyJob(
         customer_id=x.caller.customer_id,
         partner=x.partner.name,
@@ -86,12 +148,13 @@ def open_job(x: Exchange, u: ProxyUnitOfWork, job_id: str, hold_id: str, price: 
         request_id=x.call.request_id,
         status=PENDING,
         checks=0,
-        details=charge_details(x.partner, x.op, x.call.fields, x.call.request_id),
+        details=details,
         created_at=now,
         expires_at=now + x.gw.limits.job_max_age,
         next_check_at=now + timedelta(seconds=x.gw.limits.settle_delay_seconds),
     )
     u.jobs.add(job)
+    note_aliases(u, job, list(getattr(job_id, "aliases", ())))
     return job
 
 
@@ -110,14 +173,19 @@ def finish(u: ProxyUnitOfWork, job: ProxyJob, outcome: Outcome, answer: Any, hea
     if not u.jobs.finish(job.id, status, utcnow()):
         return None
     cost = job_cost(job, answer, headers) if outcome is Outcome.DONE else None
-    return settle(u, job.hold_id, cost, job.details)
+    return settle(u, job.hold_id, cost, ledger_details(job))
 
 
 def expire(u: ProxyUnitOfWork, job: ProxyJob) -> bool:
     if not u.jobs.finish(job.id, EXPIRED, utcnow()):
         return False
-    settle(u, job.hold_id, None, job.details)
+    settle(u, job.hold_id, None, ledger_details(job))
     return True
+
+
+def ledger_details(job: ProxyJob) -> dict[str, Any]:
+    """What the charge's ledger entry says: the job's details without the gateway's own bookkeeping."""
+    return {k: v for k, v in (job.details or {}).items() if k != POLL_PATH}
 
 
 def job_cost(job: ProxyJob, answer: Any, headers: Mapping[str, str]) -> int:

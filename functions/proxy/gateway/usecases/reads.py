@@ -27,6 +27,11 @@ def polled(x: Exchange, path_values: dict[str, str], credential: str) -> Answer:
     raw, value = x.read(answer, None)
     reply = x.reply(answer, raw, value)
     verdict = outcome(op, answer.status, value)
+    aliases = jobs.aliases_in(op, value) if 200 <= answer.status < 300 else []
+    if aliases and job.status != jobs.ALIAS:  # the job's outputs named otherwise (a Gemini file): the owner's too
+        with gw.uow() as u:
+            jobs.note_aliases(u, job, aliases)
+            u.commit()
     if job.status == jobs.PENDING and verdict is not Outcome.RUNNING:
         with gw.uow() as u:
             charged = jobs.finish(u, job, verdict, value, answer.headers)
