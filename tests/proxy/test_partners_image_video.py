@@ -105,20 +105,23 @@ def test_comfy_generate_seedance_is_priced_by_its_inline_settings_and_polled(pro
     only_ours(proxy.fakes.received("byteplus"), "Authorization", "byteplus")
 
 
-def test_seedance_2_jobs_and_a_failed_task_cost_nothing_and_its_poll_path_finds_no_ones_job(
+def test_seedance_2_is_polled_at_its_own_path_only_by_its_owner_and_a_failed_task_costs_nothing(
     proxy: ProxyClient,
 ) -> None:
     key = proxy.customer("sd2", 10 * USD)
+    stranger = proxy.customer("sd2-stranger", 10 * USD)
     body = {"model": "dreamina-seedance-2-0-260128", "content": [{"type": "text", "text": "fail"}], "duration": 4}
     task = proxy.with_key("POST", "/proxy/byteplus/api/v3/contents/generations/tasks", key, json_body=body)
     task_id = task.get_json()["id"]
+    # ComfyUI's Seedance 2.0 nodes submit at `byteplus` and poll at `byteplus-seedance2`: the owner's poll finds
+    # the `byteplus` job; anyone else's reaches no partner.
+    poll = f"/proxy/byteplus-seedance2/api/v3/contents/generations/tasks/{task_id}"
     sent = len(proxy.fakes.received())
-    # Submitted at `byteplus`, the job is not `byteplus-seedance2`'s: its poll cannot reach anyone's task.
-    other = proxy.with_key("GET", f"/proxy/byteplus-seedance2/api/v3/contents/generations/tasks/{task_id}", key)
+    other = proxy.with_key("GET", poll, stranger)
     assert other.status_code == 404 and other.get_json()["error"] == "job_not_found"
     assert len(proxy.fakes.received()) == sent
-    poll = f"/proxy/byteplus/api/v3/contents/generations/tasks/{task_id}"
     assert run_job(proxy, key, poll, "status") == ["queued", "failed"]
+    only_ours(proxy.fakes.received("byteplus-seedance2"), "Authorization", "byteplus-seedance2")
     nothing_charged(proxy, "sd2")
 
 

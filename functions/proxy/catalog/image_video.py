@@ -119,13 +119,13 @@ BYTEPLUS = Partner(
 )
 
 # Seedance 2.x tasks are submitted at `byteplus` and polled here (ComfyUI's Seedance 2.0 nodes): the same ModelArk.
-# The job was recorded under `byteplus`, so this poll finds the caller's job only once the gateway reads a partner's
-# jobs by `byteplus` for this one (a core change); until then it answers job_not_found, never someone else's task.
+# ComfyUI's Seedance 2.0 nodes submit at `byteplus` and poll here: the caller's job is found among `byteplus` jobs.
 BYTEPLUS_SEEDANCE2 = Partner(
     "byteplus-seedance2",
     "https://ark.ap-southeast.bytepluses.com",
     Auth.BEARER,
     (Operation(GET, _TASKS + "/{task_id}", POLL, job_id="path:task_id", status="status", failed=_BYTEPLUS_FAILED),),
+    jobs_of="byteplus",
 )
 
 # AI MediaKit video enhancement [unverified upstream]. Our figure: $0.02 a second of the enhanced video (its

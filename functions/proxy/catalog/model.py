@@ -105,6 +105,7 @@ class Partner:
     refused: tuple[Refused, ...] = ()
     timeout_seconds: float = 120.0
     absolute_polling: bool = False  # the submit answers a `polling_url` the gateway rewrites to itself
+    jobs_of: str = ""  # another partner whose submits this one polls (BytePlus Seedance 2.0 polls `byteplus` jobs)
     error_field: str = ""  # a 2xx answer carrying this field is the partner's refusal (Tencent's `Response.Error`)
     signing_service: str = ""  # Auth.TC3: the service named in the signature's scope
 

@@ -103,7 +103,7 @@ def _submitted(x: Exchange, answer: PartnerAnswer, raw: bytes, value: Any, hold_
     verdict = outcome(op, answer.status, value) if op.status else Outcome.RUNNING
     price = estimate if actual is None else actual
     with gw.uow() as u:
-        job = jobs.open_job(x, u, job_id, hold_id, price, poll_url)
+        job = jobs.open_job(x, u, job_id, hold_id, price, poll_url, jobs.aliases_in(op, value))
         if verdict is not Outcome.RUNNING:
             charged_now = jobs.finish(u, job, verdict, value, answer.headers) or 0
             headers[CREDITS_USED] = credits(charged_now, gw.credits_per_usd)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,19 +73,11 @@ def owned(u: ProxyUnitOfWork, caller: Caller, partner: str, partner_job_id: str)
     return job
 
 
-class JobIds(str):
-    """A submitted job's id, carrying the other ids the partner's answer gave it (`Operation.aliases`)."""
-
-    aliases: tuple[str, ...] = ()
-
-
 def submitted_id(op: Operation, answer: Any) -> str | None:
     value = dig(answer, op.job_id)
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value):
         return None
-    found = JobIds(str(value))
-    found.aliases = tuple(a for a in aliases_in(op, answer) if a != found)
-    return found
+    return str(value)
 
 
 def aliases_in(op: Operation, answer: Any) -> list[str]:
@@ -130,8 +122,17 @@ def resolved_poll(op: Operation, path: str) -> str:
     return resolved
 
 
-def open_job(x: Exchange, u: ProxyUnitOfWork, job_id: str, hold_id: str, price: int, poll_url: str | None) -> ProxyJob:
-    """The caller's new job, pending with its hold, first looked at by proxy-job-settle after the settle delay."""
+def open_job(
+    x: Exchange,
+    u: ProxyUnitOfWork,
+    job_id: str,
+    hold_id: str,
+    price: int,
+    poll_url: str | None,
+    aliases: Sequence[str] = (),
+) -> ProxyJob:
+    """The caller's new job, pending with its hold, first looked at by proxy-job-settle after the settle delay;
+    `aliases` are the other ids the partner's answer gave it (found again by those too)."""
     now = utcnow()
     details = charge_details(x.partner, x.op, x.call.fields, x.call.request_id)
     poll = resolved_poll(x.op, x.call.path)
@@ -154,7 +155,7 @@ def open_job(x: Exchange, u: ProxyUnitOfWork, job_id: str, hold_id: str, price: 
         next_check_at=now + timedelta(seconds=x.gw.limits.settle_delay_seconds),
     )
     u.jobs.add(job)
-    note_aliases(u, job, list(getattr(job_id, "aliases", ())))
+    note_aliases(u, job, [a for a in aliases if a != job_id])
     return job
 
 

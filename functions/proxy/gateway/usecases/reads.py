@@ -17,7 +17,7 @@ def polled(x: Exchange, path_values: dict[str, str], credential: str) -> Answer:
     gw, partner, op = x.gw, x.partner, x.op
     with gw.uow() as u:
         admit(gw, u, x.caller)
-        job = jobs.owned(u, x.caller, partner.name, jobs.polled_id(op, x.call, path_values))
+        job = jobs.owned(u, x.caller, partner.jobs_of or partner.name, jobs.polled_id(op, x.call, path_values))
         u.commit()
     gw.breaker.check(partner.name)
     url = job.poll_url if partner.absolute_polling and job.poll_url else ""
