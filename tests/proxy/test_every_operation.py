@@ -52,7 +52,8 @@ def test_every_partner_of_the_live_spec_is_in_the_catalog() -> None:
 
 
 def own_job(proxy: ProxyClient, uid: str, partner: str) -> None:
-    """A pending job of `partner` named JOB, owned by `uid`, with a real hold (as a submit would leave it)."""
+    """A pending job of `partner` (whose jobs a poll reads) named JOB, owned by `uid`, with a real hold (as a submit
+    would leave it)."""
     with proxy.container.proxy_uow() as u:
         if u.jobs.find(partner, JOB) is not None:
             return
@@ -112,7 +113,7 @@ def test_every_operation_is_forwarded_with_our_credential_or_refused(proxy: Prox
             served += 1
             continue
         if op.role in (Role.POLL, Role.FETCH):
-            own_job(proxy, "walker", partner)
+            own_job(proxy, "walker", p.jobs_of or partner)
         query, body = request_for(op.job_id, op.role, concrete)
         answer = proxy.with_key(method, f"/proxy/{partner}{concrete}{query}", key, json_body=body)
         if answer.is_streamed:
