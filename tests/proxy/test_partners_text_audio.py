@@ -85,9 +85,10 @@ def test_an_anthropic_stream_is_relayed_and_pays_its_last_reported_usage(proxy: 
     assert r.status_code == 200 and r.mimetype == "text/event-stream"
     text = r.get_data(as_text=True)
     assert text.index("message_start") < text.index("message_delta") < text.index("message_stop")
-    # message_delta names no model: its cumulative usage is read at the highest rates ($15 / $75), below the hold.
+    # message_delta names no model: its cumulative usage is read at the rates of the model message_start named
+    # (Sonnet's $3 / $15 per million tokens), not at the dearest ones.
     assert len(proxy.charges("stream")) == 1 and proxy.held("stream") == 0
-    assert proxy.available("stream") == 10 * USD - (1000 * 15 + 500 * 75)
+    assert proxy.available("stream") == 10 * USD - (1000 * 3 + 500 * 15)
     proxy.assert_balanced()
 
 

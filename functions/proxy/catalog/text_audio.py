@@ -62,8 +62,9 @@ class ReportedUSD:
 @dataclass(frozen=True)
 class ClaudeTokens:
     """Anthropic's tokens at the answering model's rates (USD per million tokens, by the longest model-name prefix),
-    cache writes at 1.25x and cache reads at 0.1x the input rate; at most the hold. A stream's `message_delta` names no
-    model: it is read at the highest rates (`default`), never below what the partner bills us."""
+    cache writes at 1.25x and cache reads at 0.1x the input rate; at most the hold. A stream's usage is read with the
+    model its `message_start` named; a model the table lacks is read at the highest rates (`default`), never below
+    what the partner bills us."""
 
     hold: int
     rates: Mapping[str, tuple[str, str]]

@@ -22,11 +22,13 @@ Settle = Callable[[int | None], None]
 
 
 class EventUsage:
-    """Reads `data:` lines of an event stream for the last `usage` reported (OpenAI's `response.completed`)."""
+    """Reads `data:` lines of an event stream for the last `usage` reported (OpenAI's `response.completed`; Anthropic's
+    `message_delta`, whose model only `message_start` named: kept, so the usage is priced at that model's rates)."""
 
     def __init__(self) -> None:
         self._partial = b""
         self.usage: Any = None
+        self._model: Any = None
 
     def feed(self, chunk: bytes) -> None:
         lines = (self._partial + chunk).split(b"\n")
@@ -42,11 +44,14 @@ class EventUsage:
             return
         if not isinstance(event, dict):
             return
+        message = event.get("message")
+        if isinstance(message, dict) and message.get("model"):
+            self._model = message["model"]
         response = event.get("response")
         if isinstance(response, dict) and isinstance(response.get("usage"), dict):
             self.usage = response
         elif isinstance(event.get("usage"), dict):  # image streams report it at the top
-            self.usage = event
+            self.usage = event if event.get("model") or self._model is None else {**event, "model": self._model}
 
 
 class LineErrors:
