@@ -62,11 +62,15 @@ TABLE: list[tuple[str, str, str, a.Handler]] = [
 ]
 CREDENTIALS: dict[str, str] = {
     "minimax": "fake-minimax-key",
-    "vidu": "Token fake-vidu-key",
+    "vidu": "fake-vidu-key",
     "wan": "sk-fake-wan-key",
     "wavespeed": "fake-wavespeed-key",
     "meshy": "msy-fake-meshy-key",
-    "fal": "Key fake-fal-id:fake-fal-secret",
+    "fal": "fake-fal-id:fake-fal-secret",
 }
-HEADER_AUTH: dict[str, str] = {"vidu": "Authorization", "fal": "Authorization"}
-AUTH_CHECKS: dict[str, Callable[[Request, str], bool]] = {}
+HEADER_AUTH: dict[str, str] = {}
+# Vidu and fal put their own scheme before the key in Authorization.
+AUTH_CHECKS: dict[str, Callable[[Request, str], bool]] = {
+    "vidu": lambda req, key: req.headers.get("Authorization") == f"Token {key}",
+    "fal": lambda req, key: req.headers.get("Authorization") == f"Key {key}",
+}

@@ -23,11 +23,11 @@ from tests.proxy.support import ProxyClient
 USD = 1_000_000
 AUTH = {  # where each partner's credential goes
     "minimax": ("Authorization", f"Bearer {CREDENTIALS['minimax']}"),
-    "vidu": ("Authorization", CREDENTIALS["vidu"]),
+    "vidu": ("Authorization", "Token " + CREDENTIALS["vidu"]),
     "wan": ("Authorization", f"Bearer {CREDENTIALS['wan']}"),
     "wavespeed": ("Authorization", f"Bearer {CREDENTIALS['wavespeed']}"),
     "meshy": ("Authorization", f"Bearer {CREDENTIALS['meshy']}"),
-    "fal": ("Authorization", CREDENTIALS["fal"]),
+    "fal": ("Authorization", "Key " + CREDENTIALS["fal"]),
 }
 
 

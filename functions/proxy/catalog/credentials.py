@@ -40,7 +40,7 @@ def partner_headers(partner: Partner, credential: str, *, now: float | None = No
     if partner.auth is Auth.BEARER:
         headers["Authorization"] = f"Bearer {credential}"
     elif partner.auth is Auth.HEADER:
-        headers[partner.auth_header] = credential
+        headers[partner.auth_header] = partner.auth_prefix + credential
     elif partner.auth is Auth.KLING_JWT:
         headers["Authorization"] = f"Bearer {kling_token(credential, now=now)}"
     return headers

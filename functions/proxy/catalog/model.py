@@ -100,6 +100,7 @@ class Partner:
     auth: Auth
     operations: tuple[Operation, ...]
     auth_header: str = ""  # Auth.HEADER
+    auth_prefix: str = ""  # Auth.HEADER: the scheme before the credential (Vidu's `Token `, fal's `Key `)
     extra_headers: Mapping[str, str] = field(default_factory=dict)  # on every call (Runway's API version)
     trace_header: str = ""  # a fresh UUID per call under this name (PixVerse's Ai-trace-id)
     refused: tuple[Refused, ...] = ()

@@ -195,7 +195,8 @@ VIDU = Partner(
         # created, queueing, processing, then success (`creations[].url`) or failed.
         Operation(GET, "/tasks/{id}/creations", POLL, job_id="path:id", status="state"),
     ),
-    auth_header="Authorization",  # the credential is configured as `Token <key>`, as Vidu reads it
+    auth_header="Authorization",
+    auth_prefix="Token ",  # Vidu's scheme; the credential is the bare key
 )
 
 # -- Wan (Alibaba DashScope) ------------------------------------------------------------------------------------------
@@ -359,7 +360,8 @@ FAL = Partner(
     "https://queue.fal.run",
     Auth.HEADER,
     tuple(op for app, models in _FAL_APPS.items() for op in _fal(app, models)),
-    auth_header="Authorization",  # the credential is configured as `Key <key>`, as fal reads it
+    auth_header="Authorization",
+    auth_prefix="Key ",  # fal's scheme; the credential is the bare `id:secret` key
 )
 
 VIDEO_3D: tuple[Partner, ...] = (MINIMAX, VIDU, WAN, WAVESPEED, MESHY, FAL)
