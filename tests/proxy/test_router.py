@@ -185,3 +185,24 @@ def test_without_credit_the_run_is_refused_in_the_routers_words(proxy: ProxyClie
     key = proxy.customer("broke", 0)
     router_error(proxy.with_key("POST", IDEOGRAM, key, json_body={"prompt": "x"}), 402, "insufficient_credits")
     assert not proxy.fakes.received("ideogram")
+
+
+BODIES: dict[str, dict[str, Any]] = {  # the least each model's input needs
+    "google/gemini-2.5-flash-image": {"contents": [{"role": "user", "parts": [{"text": "a fox"}]}]},
+    "runway/gen4-turbo": {"promptText": "a fox", "promptImage": "https://example.com/fox.png", "duration": 5},
+}
+
+
+@pytest.mark.parametrize("proxy", [FAST], indirect=True)
+def test_every_model_of_the_catalog_runs_to_its_output_and_is_charged_once(proxy: ProxyClient) -> None:
+    key = proxy.customer("everyone", 100 * USD)
+    proxy.fakes.state.polls_to_finish = 2
+    for model_id in sorted(BY_ID):
+        before = proxy.available("everyone")
+        body = BODIES.get(model_id, {"prompt": "a fox"})
+        answer = proxy.with_key("POST", f"/v2/models/{model_id}", key, json_body=body)
+        assert answer.status_code == 200, (model_id, answer.get_data(as_text=True)[:300])
+        assert answer.get_json(), model_id
+        assert proxy.available("everyone") < before, f"{model_id} was not charged"
+    assert len(proxy.charges("everyone")) == len(BY_ID) and proxy.held("everyone") == 0
+    proxy.assert_balanced()

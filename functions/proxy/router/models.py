@@ -125,6 +125,31 @@ MODELS: tuple[RouterModel, ...] = (
     RouterModel(
         "runway", "gen4-turbo", "runway", "/image_to_video", "model", "gen4_turbo", summary="Runway Gen-4 Turbo."
     ),
+    RouterModel(
+        "xai",
+        "grok-imagine-image",
+        "xai",
+        "/v1/images/generations",
+        "model",
+        output_schema=IMAGES_OUT,
+        summary="xAI Grok Imagine: text to image.",
+    ),
+    RouterModel(
+        "google",
+        "gemini-2.5-flash-image",
+        "vertexai",
+        "/gemini/gemini-2.5-flash-image",
+        summary="Google Gemini 2.5 Flash Image (nano-banana): the model is named by the path upstream.",
+    ),
+    RouterModel(
+        "minimax",
+        "hailuo-02",
+        "minimax",
+        "/video_generation",
+        "model",
+        "MiniMax-Hailuo-02",
+        summary="MiniMax Hailuo 02: text to video.",
+    ),
 )
 BY_ID: dict[str, RouterModel] = {m.id: m for m in MODELS}
 
