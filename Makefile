@@ -15,20 +15,34 @@ TASKS_EMULATOR_VERSION := 0.6.2
 # One pytest worker per core (each with its own throwaway PostgreSQL), and the slowest tests named at the end.
 PYTEST_ARGS ?= -n auto --durations=20
 
-.PHONY: run test venv migrate lint typecheck unit comfy-cli checkov tasks-emulator package clean
+.PHONY: run test venv run-venv migrate lint typecheck unit comfy-cli checkov tasks-emulator package clean
 
-$(VENV)/.installed: requirements-dev.txt functions/registry/requirements.txt functions/billing/requirements.txt
+FUNCTION_REQUIREMENTS := $(wildcard functions/*/requirements.txt)
+
+# `make run` needs only what the functions run on (requirements-local.txt); `make test` adds the test toolchain.
+$(VENV)/.run-installed: requirements-local.txt $(FUNCTION_REQUIREMENTS)
+	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@echo "==> installing what the functions run on (requirements-local.txt); on a fresh clone this takes a minute or two"
+	$(PY) -m pip install --progress-bar off -r requirements-local.txt
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.run-installed requirements-dev.txt
+	@echo "==> installing the test toolchain (requirements-dev.txt)"
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+run-venv: $(VENV)/.run-installed
+
 venv: $(VENV)/.installed
 
-migrate: venv
+migrate: run-venv
+	@echo "==> migrating the database in $(DATA_DIR)/"
 	APP_ENV=local DATA_DIR=$(DATA_DIR) $(PY) -m shared.db.migrate upgrade
 
 run: migrate
+	@echo "==> serving every function (Ctrl-C stops it)"
 	APP_ENV=local DATA_DIR=$(DATA_DIR) $(PY) -m local serve
 
 $(COMFY_CLI_VENV)/.installed:

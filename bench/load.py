@@ -1,10 +1,11 @@
 """Load run: the registry served by gunicorn (as functions-framework serves it) under wrk, against a bare hello.
 
 `python -m bench.load [--db sqlite postgresql] [--scales 1 10] [--modes cached uncached] [--seconds 5]
-[--connections 16]`
+[--connections 16] [--endpoints ... mix] [--mix-seconds 8]`
 Prints requests per second and p50/p99 latency per endpoint, and their ratios to the hello measured in the same run,
 with the instance's read cache as deployed (`cached`) and with it off (`uncached`: every request reaches the
-database, every install writes its download).
+database, every install writes its download). `mix` is the realistic mix of bench/mix.py (Manager paging, skewed node
+reads and installs, 100 distinct searches), replayed against a freshly started instance.
 Needs `wrk` (Debian package) and, for PostgreSQL, its binaries (a throwaway cluster is started)."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import mix
 from bench.seed import seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,9 +102,10 @@ def bench_env(workdir: Path) -> dict[str, str]:
     return {"APP_ENV": "local", "DATA_DIR": str(workdir), "LOCAL_SIGNING_KEY": "bench"}
 
 
-def wrk(url: str, seconds: int, connections: int) -> Result:
+def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> Result:
+    lua = ["-s", str(script)] if script is not None else []
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *lua, url],
         capture_output=True,
         text=True,
         timeout=seconds + 30,
@@ -169,10 +172,33 @@ MODES = {
 }
 
 
+def node_ids(url: str) -> list[str]:
+    from sqlalchemy import text
+
+    from shared.db.engine import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        ids = [str(i) for i in conn.execute(text("SELECT id FROM nodes ORDER BY id")).scalars()]
+    engine.dispose()
+    return ids
+
+
+def run_mix(label: str, base: str, settings: dict[str, str], args: argparse.Namespace, baseline: Result) -> None:
+    """The realistic mix (bench/mix.py) against a freshly started instance: its cache starts empty."""
+    script = mix.wrk_script(mix.paths(base, node_ids(settings["DATABASE_URL"])), Path(settings["DATA_DIR"]))
+    print(f"{label} {wrk(base + '/', args.mix_seconds, args.connections, script).against(baseline)}")
+
+
 def run_registry(prefix: str, nodes: int, settings: dict[str, str], args: argparse.Namespace, baseline: Result) -> None:
     node = first_node(settings["DATABASE_URL"])
+    if "mix" in args.endpoints:
+        with serve("registry", ROOT / "functions/registry/main.py", settings) as base:
+            run_mix(f"{prefix} {'realistic mix':28}", base, settings, args, baseline)
     with serve("registry", ROOT / "functions/registry/main.py", settings) as base:
         for name, path in endpoints(nodes, node).items():
+            if name not in args.endpoints:
+                continue
             label = f"{prefix} {name:28}"
             with urllib.request.urlopen(base + path, timeout=60) as warm_up:  # first use: imports, connections
                 warm_up.read()
@@ -191,6 +217,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--modes", nargs="+", choices=sorted(MODES), default=list(MODES))
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
+    every = [*endpoints(1, ""), "mix"]
+    parser.add_argument("--endpoints", nargs="+", choices=every, default=every)
+    parser.add_argument("--mix-seconds", type=int, default=8)
     args = parser.parse_args(argv)
     if wrk_missing():
         return 2

@@ -6,7 +6,6 @@ in."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from decimal import Decimal
@@ -64,8 +63,9 @@ def main(argv: list[str]) -> int:
 
     from local.server import serve
     from local.stack import LocalStack
+    from shared.observe import logs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings)  # plain text, or LOG_FORMAT=json for the lines Cloud Logging would read
     stack = LocalStack(settings)
     stack.start_timers()
     print(f"registry listening on {settings.base_url} (data in {settings.data_dir.resolve()})", flush=True)

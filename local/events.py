@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections.abc import Callable
 
 from shared.adapters.inprocess_publisher import Message
 
@@ -29,6 +31,19 @@ def deliver_finalized(bucket: str, path: str, size: int) -> None:
         scanner(event)
     except Exception:  # like Cloud Storage: the upload itself has succeeded; the scan sweep retries
         log.exception("local scanner failed on %s", path)
+
+
+def finalized_in_background(wait_seconds: float) -> Callable[[str, str, int], None]:
+    """The finalize hook of the served stack: the scan runs on a thread of its own, as Eventarc runs the scanner apart
+    from Cloud Storage, and the upload's answer waits at most `wait_seconds` for it (a small pack is judged by the
+    time comfy-cli hears 200, a long scan never holds the upload)."""
+
+    def hook(bucket: str, path: str, size: int) -> None:
+        scan = threading.Thread(target=deliver_finalized, args=(bucket, path, size), name=f"scan {path}", daemon=True)
+        scan.start()
+        scan.join(wait_seconds)
+
+    return hook
 
 
 def deliver_to_releases(message: Message) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import functions_framework
 
-from local.events import deliver_finalized, deliver_to_releases
+from local.events import deliver_to_releases, finalized_in_background
 from shared import outbox, routing
 from shared.adapters.inprocess_publisher import InProcessPublisher, Message
 from shared.adapters.inprocess_tasks import InProcessTaskQueue
@@ -26,6 +26,8 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 JOBS_PREFIX = "/_local/jobs/"
+# The longest an upload's answer waits for its scan (which goes on after it): a pack is usually judged well within.
+UPLOAD_WAITS_FOR_SCAN_SECONDS = 10.0
 
 
 class LocalStack:
@@ -46,14 +48,17 @@ class LocalStack:
         self.jobs: dict[str, Callable[[], Any]] = {
             "outbox-sweep": lambda: outbox.sweep(self.container.sessions, self.container.publisher),
             "scan-sweep": self._scan_sweep,
+            "scanner-advisories-refresh": self._advisories_refresh,
             "search-sync": self._search_sync,
             "search-reindex": self._search_reindex,
             "holds-sweep": self._holds_sweep,
             "reconcile": self._reconcile,
             "proxy-jobs": self._proxy_jobs,
+            "github-stars": self._github_stars,
         }
-        # Run when asked (POST /_local/jobs/<name>), not every timer tick.
-        self.on_demand = {"search-reindex", "reconcile"}
+        # Run when asked (POST /_local/jobs/<name>), not every timer tick (the advisory refresh downloads OSV's data).
+        # The stars job calls GitHub (set GITHUB_TOKEN for more than 60 requests an hour).
+        self.on_demand = {"search-reindex", "reconcile", "scanner-advisories-refresh", "github-stars"}
         self._deliver_in_process(settings)
         self._stop = threading.Event()
 
@@ -74,7 +79,7 @@ class LocalStack:
             removed = blobs.remove_partial_uploads()
             if removed:
                 log.info("removed %d partial uploads left by an earlier crash", removed)
-            blobs.on_finalized(deliver_finalized)
+            blobs.on_finalized(finalized_in_background(UPLOAD_WAITS_FOR_SCAN_SECONDS))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -96,12 +101,31 @@ class LocalStack:
         return store if isinstance(store, LocalBlobStore) else None
 
     def _scan_sweep(self) -> Any:
-        from functions.scanner import apply
+        from functions.scanner import apply, sweep
 
         c = self.container
-        return apply.sweep(
-            c.uow, c.blobs, apply.limits_from(c.settings), older_than_minutes=c.settings.scan_pending_minutes
+        return sweep.sweep(
+            c.uow,
+            c.blobs,
+            apply.limits_from(c.settings),
+            older_than_minutes=c.settings.scan_pending_minutes,
+            rescans_per_run=c.settings.scan_rescans_per_run,
+            time_budget_seconds=c.settings.scan_sweep_seconds,
         )
+
+    def _advisories_refresh(self) -> Any:
+        """What scanner-advisories-refresh does in the cloud: OSV data from SCAN_ADVISORIES_URL into the blob store."""
+        from functions.scanner import advisories_job
+
+        c = self.container
+        counts = advisories_job.refresh(
+            advisories_job.HttpxAdvisoryFeed(),
+            c.blobs,
+            url=c.settings.scan_advisories_url,
+            max_bytes=c.settings.scan_advisories_max_bytes,
+        )
+        advisories_job.forget_loaded()
+        return counts
 
     def _index_event(self, message: Message) -> None:
         from functions.indexer.main import handle_message
@@ -142,6 +166,13 @@ class LocalStack:
         from functions.proxy.jobs.settle import follow_due
 
         return {"followed": follow_due(gateway_of(self.container))}
+
+    def _github_stars(self) -> Any:
+        """What the registry-github-stars Cloud Scheduler job asks of POST /nodes/update-github-stars."""
+        from functions.registry.comfy_nodes import serializers, usecases
+
+        c = self.container
+        return serializers.stars_run(usecases.refresh_stars(c.uow(), c.github, "local", 100))
 
     def _run_job(self, name: str, start_response: Callable[..., Any]) -> Iterable[bytes]:
         job = self.jobs.get(name)

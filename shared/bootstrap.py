@@ -12,10 +12,21 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.adapters.cdn import RecordingCdnInvalidator
 from shared.auth.firebase import TokenVerifier
 from shared.billing.ports import PaymentGateway, TaskQueue, UsageMeter
 from shared.billing.uow import BillingUnitOfWork, SqlBillingUnitOfWork
-from shared.ports import BlobStore, DownloadTally, EventPublisher, SearchIndex, ServiceVerifier
+from shared.observe.tracing import NoTracing, Tracer, tracer_for
+from shared.page_memo import PageMemo
+from shared.ports import (
+    BlobStore,
+    CdnInvalidator,
+    DownloadTally,
+    EventPublisher,
+    GitHubClient,
+    SearchIndex,
+    ServiceVerifier,
+)
 from shared.proxy.ports import PartnerTransport
 from shared.proxy.uow import ProxyUnitOfWork, SqlProxyUnitOfWork
 from shared.read_cache import ReadCache
@@ -46,6 +57,12 @@ class Container:
     # The database's session factory, for what works below the use cases (the outbox sweep, the fault tests);
     # bound to nothing when the units of work are fakes.
     sessions: sessionmaker[Session] = field(default_factory=sessionmaker)
+    # A span around each request and background run (shared/observe): none unless TRACE_EXPORTER names an exporter.
+    tracer: Tracer = field(default_factory=NoTracing)
+    # The CDN in front of the public reads, told when a ban or flag must not wait for cached answers to expire.
+    cdn: CdnInvalidator = field(default_factory=RecordingCdnInvalidator)
+    # GitHub's REST API: claim-my-node's ownership proof and the stars job (tests pass a fake).
+    github: GitHubClient = field(default_factory=lambda: _github(get_settings()))
 
     @property
     def engine(self) -> Engine:
@@ -81,8 +98,11 @@ def bootstrap(settings: Settings, **ports: Any) -> Container:
 
         read_cache = _read_cache(settings, current_epoch)
 
+    # Listing counts and page starts, valid for the read cache's tag (kept when the answer cache is off).
+    memo = PageMemo(read_cache.tag)
+
     def new_uow() -> UnitOfWork:
-        return SqlUnitOfWork(sessions, publisher, settings.events_topic, read_cache.invalidate)
+        return SqlUnitOfWork(sessions, publisher, settings.events_topic, read_cache.invalidate, memo)
 
     uow = ports.pop("uow", None) or new_uow
     tasks = ports.pop("tasks", None) or _tasks(settings)
@@ -95,7 +115,7 @@ def bootstrap(settings: Settings, **ports: Any) -> Container:
         publisher=publisher,
         verifier=ports.pop("verifier", None) or _verifier(settings),
         service_verifier=ports.pop("service_verifier", None) or _service_verifier(settings),
-        search=ports.pop("search", None) or _search(settings, uow),
+        search=ports.pop("search", None) or _search(settings, uow, memo),
         read_cache=read_cache,
         downloads=ports.pop("downloads", None) or DownloadCounter(sessions, settings.download_flush_seconds),
         billing_uow=billing_uow,
@@ -106,6 +126,9 @@ def bootstrap(settings: Settings, **ports: Any) -> Container:
         proxy_uow=proxy_uow,
         partners=ports.pop("partners", None) or _partners(),
         sessions=sessions,
+        tracer=ports.pop("tracer", None) or tracer_for(settings),
+        cdn=ports.pop("cdn", None) or _cdn(settings),
+        github=ports.pop("github", None) or _github(settings),
     )
     if ports:  # whatever no field above took
         raise TypeError(f"bootstrap() got ports it does not know: {sorted(ports)}")
@@ -120,6 +143,21 @@ def _read_cache(settings: Settings, current_epoch: Callable[[], int]) -> ReadCac
         capacity=settings.read_cache_entries,
         max_bytes=settings.read_cache_max_bytes,
     )
+
+
+def _cdn(s: Settings) -> CdnInvalidator:
+    """Cloud CDN when the URL map to invalidate is named; otherwise a recorder (no CDN in front of us)."""
+    if s.cdn_url_map:
+        from shared.adapters.cloud_cdn import CloudCdnInvalidator
+
+        return CloudCdnInvalidator(s.gcp_project, s.cdn_url_map)
+    return RecordingCdnInvalidator()
+
+
+def _github(s: Settings) -> GitHubClient:
+    from shared.adapters.github_rest import HttpxGitHubClient
+
+    return HttpxGitHubClient(s.github_api_url, s.github_token, timeout=s.github_timeout_seconds)
 
 
 def _blobs(s: Settings) -> BlobStore:
@@ -208,7 +246,7 @@ def _service_verifier(s: Settings) -> ServiceVerifier:
     return ServiceAccountVerifier(s.service_audience, s.service_account_list, s.google_certs_url)
 
 
-def _search(s: Settings, uow: Callable[[], UnitOfWork]) -> SearchIndex:
+def _search(s: Settings, uow: Callable[[], UnitOfWork], memo: PageMemo) -> SearchIndex:
     """Algolia when configured; otherwise the database, which is always there."""
     if s.algolia_configured:
         from shared.adapters.algolia_search import AlgoliaSearchIndex
@@ -222,7 +260,7 @@ def _search(s: Settings, uow: Callable[[], UnitOfWork]) -> SearchIndex:
         )
     from shared.adapters.database_search import DatabaseSearchIndex
 
-    return DatabaseSearchIndex(uow)
+    return DatabaseSearchIndex(uow, memo)
 
 
 def _payments(s: Settings) -> PaymentGateway:

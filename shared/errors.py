@@ -103,6 +103,17 @@ class DatabaseUnavailable(Unavailable):
         super().__init__(message, retry_after=5)
 
 
+class DatabaseNotReady(Unavailable):
+    """The database has no tables (a SQLite file never migrated, or missing): retrying will not help, migrating will."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database has not been set up: its tables are missing. Run `make migrate` (or `python -m "
+            "shared.db.migrate upgrade` with the same DATA_DIR and DATABASE_URL), then try again.",
+            code="database_not_ready",
+        )
+
+
 class BlobStoreUnavailable(Unavailable):
     """The blob store, or the service that signs its URLs, cannot be reached: the BlobStore adapters turn their
     vendor's failures into this, so use cases stay vendor-free."""

@@ -59,6 +59,7 @@ class AuditAction(StrEnum):
     NODE_UNBAN = "node.unban"
     NODE_CREATE = "node.create"
     NODE_UPDATE = "node.update"
+    NODE_CLAIM = "node.claim"  # a publisher took over an unclaimed node (claim-my-node)
     VERSION_STATUS_CHANGE = "version.status_change"
     TOKEN_CREATE = "token.create"  # noqa: S105 - an action's name, not a secret
     TOKEN_DELETE = "token.delete"  # noqa: S105

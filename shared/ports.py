@@ -50,6 +50,16 @@ class BlobStore(Protocol):
 
     def is_released(self, path: str) -> bool: ...
 
+    # -- data the functions keep for themselves -------------------------------------------------------------------
+    def write_data(self, path: str, data: bytes) -> None:
+        """Store or replace a small object under `path` in the release location (the scanner's advisory snapshot,
+        public data); only paths under `_scanner/` are used, which no publisher's release path can take."""
+        ...
+
+    def read_data(self, path: str) -> bytes | None:
+        """What `write_data` stored at `path`, or None when nothing is."""
+        ...
+
 
 class DownloadTally(Protocol):
     def add(self, node_id: str) -> None:
@@ -114,3 +124,40 @@ class SearchIndex(Protocol):
         ...
 
     def version_ids(self) -> Iterator[str]: ...
+
+
+class CdnInvalidator(Protocol):
+    """The CDN in front of the public reads (Cloud CDN on the load balancer)."""
+
+    def invalidate(self, paths: Sequence[str]) -> None:
+        """Drop what the CDN keeps for these paths, every query string of each (`/x/*`: everything under /x/).
+        Best effort: a failure is logged, never raised (the answers expire after their s-maxage anyway)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RepositoryAccess:
+    """What a GitHub token's user may do on one repository."""
+
+    login: str  # the token's GitHub user
+    admin: bool
+    push: bool
+
+
+class GitHubTokenRejected(Exception):
+    """GitHub refused the token itself (expired, revoked, malformed). The token is never part of the message."""
+
+
+class GitHubClient(Protocol):
+    """GitHub's REST API. A spent rate limit raises `shared.errors.RateLimited` (`retry_after`: seconds until GitHub's
+    reset or its Retry-After); GitHub unreachable or failing raises `shared.errors.Unavailable`. Tokens are used for
+    the one call they are given to, never stored or logged."""
+
+    def repository_access(self, token: str, owner: str, name: str) -> RepositoryAccess | None:
+        """The token's user and their rights on `owner/name`; None when the repository does not exist or the token
+        cannot see it. GitHubTokenRejected when GitHub refuses the token."""
+        ...
+
+    def stars(self, owner: str, name: str) -> int | None:
+        """The repository's stargazers count; None when it does not exist (deleted, renamed away, private)."""
+        ...

@@ -30,6 +30,7 @@ class CachedAnswer:
     tag: Tag
     expires: float
     subject: str = ""  # what the answer is about, for work a hit must still do (an install counts a download)
+    etag: str | None = None  # the HTTP entity tag of `body`, computed once when stored
 
 
 class ReadCache:
@@ -96,11 +97,13 @@ class ReadCache:
             return None
         return entry
 
-    def put(self, key: str, tag: Tag, body: bytes, status: int, mimetype: str, subject: str = "") -> None:
+    def put(
+        self, key: str, tag: Tag, body: bytes, status: int, mimetype: str, subject: str = "", etag: str | None = None
+    ) -> None:
         # One answer may take at most a sixteenth of the budget, so a few huge pages cannot push out everything.
         if not self.enabled or len(key) > MAX_KEY_LENGTH or len(body) > self._max_bytes // 16:
             return
-        entry = CachedAnswer(body, status, mimetype, tag, self._clock() + self._max_age, subject)
+        entry = CachedAnswer(body, status, mimetype, tag, self._clock() + self._max_age, subject, etag)
         with self._lock:
             if tag != (self._db_epoch, self._local):
                 return  # computed before a change this instance already knows of

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from shared import archives, statuses
 from shared.db.models import Node, NodeVersion
 from shared.ports import BlobStore
+from shared.repositories.views import VersionView
 from shared.statuses import NodeStatus, PublisherStatus, VersionStatus
 
 # A publisher ban may withdraw thousands of archives; each is one request to the store.
@@ -47,7 +48,7 @@ def withdraw(blobs: BlobStore, versions_of: Iterable[tuple[Node, NodeVersion]]) 
         row.release_path = None
 
 
-def download_url(blobs: BlobStore, row: NodeVersion) -> str:
+def download_url(blobs: BlobStore, row: NodeVersion | VersionView) -> str:
     """The public URL of a version's archive, or "" when nothing of it is public."""
     if row.release_path and row.status in statuses.INSTALLABLE:
         return blobs.release_url(row.release_path)

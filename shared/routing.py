@@ -87,6 +87,7 @@ HTTP_FUNCTIONS: tuple[HttpFunction, ...] = (
             "/comfy-nodes/**",
             "/security-scan",
             "/nodes/reindex",
+            "/nodes/update-github-stars",
         ),
     ),
     HttpFunction(
@@ -95,6 +96,8 @@ HTTP_FUNCTIONS: tuple[HttpFunction, ...] = (
         "registry_ci",
         ("/upload-artifact", "/gitcommit", "/gitcommitsummary", "/workflowresult/**", "/branch"),
     ),
+    # The ComfyUI release feed: public reads, and GitHub's signed release webhook.
+    HttpFunction("registry-releases", REGISTRY, "registry_releases", ("/releases",)),
     # The public reads and install, and every path no template above names.
     HttpFunction("registry", REGISTRY, "registry", ()),
 )
@@ -136,6 +139,7 @@ BACKGROUND_FUNCTIONS: tuple[Function, ...] = (
     Function("scanner", "functions/scanner", "scanner", "storage"),
     Function("scanner-sweep", "functions/scanner", "scanner_sweep", "scheduler"),
     Function("scanner-release", "functions/scanner", "scanner_release", "pubsub"),
+    Function("scanner-advisories-refresh", "functions/scanner", "scanner_advisories_refresh", "scheduler"),
     Function("indexer", "functions/indexer", "indexer", "pubsub"),
     Function("indexer-reindex", "functions/indexer", "indexer_reindex", "scheduler"),
     Function("billing-reconcile", "functions/billing", "billing_reconcile", "scheduler"),

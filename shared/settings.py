@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,9 +15,19 @@ Environment = Literal["local", "test", "staging", "production"]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    # `ENVIRONMENT` is taken by comfy-cli (it picks its base URL from it), so ours is APP_ENV.
-    # Production unless told otherwise, so the local conveniences must be asked for explicitly.
-    app_env: Environment = Field("production", alias="APP_ENV")
+    # `ENVIRONMENT` is taken by comfy-cli (it picks its base URL from it), so ours is APP_ENV. Unset, it is
+    # `production` wherever K_SERVICE is set (Cloud Functions and Cloud Run set it: a deploy that forgets APP_ENV
+    # never gets the local conveniences) and `local` elsewhere (a workstation: the README's commands just work).
+    app_env: Environment = Field("local", alias="APP_ENV")
+    k_service: str | None = Field(None, alias="K_SERVICE")
+    # Logs: one JSON line per record in Cloud Logging's structured format, or plain text; unset, JSON in the cloud
+    # (K_SERVICE set) and text elsewhere.
+    log_format: Literal["text", "json"] | None = Field(None, alias="LOG_FORMAT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+    # Traces: OpenTelemetry spans sent to Cloud Trace (`cloud_trace`), or none (`off`, locally and in tests). A
+    # request the load balancer sampled is traced; of the others, this share.
+    trace_exporter: Literal["off", "cloud_trace"] = Field("off", alias="TRACE_EXPORTER")
+    trace_sample_ratio: float = Field(0.1, alias="TRACE_SAMPLE_RATIO", ge=0, le=1)
     data_dir: Path = Field(Path(".local"), alias="DATA_DIR")
     port: int = Field(8080, alias="PORT")
     host: str = Field("127.0.0.1", alias="HOST")
@@ -56,6 +66,19 @@ class Settings(BaseSettings):
     google_certs_url: str = Field("https://www.googleapis.com/oauth2/v1/certs", alias="GOOGLE_CERTS_URL")
     # CI uploads (the comfy-action): SHA-256 digests of the accepted keys, comma-separated.
     ci_upload_key_digests: str = Field("", alias="CI_UPLOAD_KEY_DIGESTS")
+    # GitHub: claim-my-node checks the caller's token against the node's repository, the stars job reads each node's
+    # stargazers (GITHUB_TOKEN, when set, gives it 5,000 requests an hour instead of 60), and GitHub's release
+    # webhook signs POST /releases with GITHUB_WEBHOOK_SECRET (unset: that endpoint refuses every call).
+    github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
+    github_token: str | None = Field(None, alias="GITHUB_TOKEN")
+    github_timeout_seconds: float = Field(10, alias="GITHUB_TIMEOUT_SECONDS", gt=0, le=60)
+    github_webhook_secret: str | None = Field(None, alias="GITHUB_WEBHOOK_SECRET")
+    # Whose releases feed which project of GET /releases: `owner/name=project`, comma-separated (any case).
+    release_repositories: str = Field(
+        "comfyanonymous/ComfyUI=comfyui,Comfy-Org/ComfyUI=comfyui,Comfy-Org/ComfyUI_frontend=comfyui_frontend,"
+        "Comfy-Org/desktop=desktop",
+        alias="RELEASE_REPOSITORIES",
+    )
 
     # Publish rate limits: a token bucket per publisher and per token for each action.
     rate_new_node_interval_seconds: float = Field(600, alias="RATE_NEW_NODE_INTERVAL_SECONDS", gt=0)
@@ -75,8 +98,20 @@ class Settings(BaseSettings):
     scan_max_files: int = Field(20_000, alias="SCAN_MAX_FILES", gt=0)
     scan_max_compression_ratio: float = Field(250.0, alias="SCAN_MAX_COMPRESSION_RATIO", gt=1)
     scan_flag_at: Literal["low", "medium", "high", "critical"] = Field("high", alias="SCAN_FLAG_AT")
-    # Well under the function's timeout, so that a pathological archive ends as `flagged`, not as a retry loop.
+    # The first scan's budget, well under the scanner function's timeout. A scan that runs out of it is no verdict: the
+    # version keeps its status and the sweep scans it again with twice the budget, up to SCAN_MAX_SECONDS_CAP (under
+    # the sweep function's timeout); past the cap it waits, pending, for an admin.
     scan_max_seconds: float = Field(240, alias="SCAN_MAX_SECONDS", gt=0)
+    scan_max_seconds_cap: float = Field(480, alias="SCAN_MAX_SECONDS_CAP", gt=0)
+    # How long one sweep run may keep starting scans (under scanner-sweep's own timeout of 900 s), and how many
+    # versions an older rule set judged it rescans per run.
+    scan_sweep_seconds: float = Field(840, alias="SCAN_SWEEP_SECONDS", gt=0)
+    scan_rescans_per_run: int = Field(200, alias="SCAN_RESCANS_PER_RUN", ge=0)
+    # scanner-advisories-refresh: OSV's PyPI data, and the most it downloads.
+    scan_advisories_url: str = Field(
+        "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip", alias="SCAN_ADVISORIES_URL"
+    )
+    scan_advisories_max_bytes: int = Field(512 * 1024 * 1024, alias="SCAN_ADVISORIES_MAX_BYTES", gt=0)
     # The sweep rescans versions still pending after this long (their upload event was lost).
     scan_pending_minutes: int = Field(30, alias="SCAN_PENDING_MINUTES", ge=1)
     max_publishers_per_user: int = Field(5, alias="MAX_PUBLISHERS_PER_USER", ge=1)
@@ -86,6 +121,12 @@ class Settings(BaseSettings):
     # instance reads the catalog epoch that every event-emitting commit bumps). Changes that emit no event (download
     # counts) show after at most READ_CACHE_SECONDS. 0 turns the cache off.
     read_cache_seconds: float = Field(30, alias="READ_CACHE_SECONDS", ge=0)
+    # What the CDN in front of the public reads may keep (`Cache-Control: public, s-maxage=..,
+    # stale-while-revalidate=..` on caller-independent answers); a ban or flag invalidates the node's paths there at
+    # once (CDN_URL_MAP names the load balancer's URL map to invalidate; unset, nothing is sent, as locally).
+    cdn_max_age_seconds: int = Field(30, alias="CDN_MAX_AGE_SECONDS", ge=0)
+    cdn_stale_seconds: int = Field(60, alias="CDN_STALE_SECONDS", ge=0)
+    cdn_url_map: str | None = Field(None, alias="CDN_URL_MAP")
     read_cache_check_seconds: float = Field(1, alias="READ_CACHE_CHECK_SECONDS", ge=0)
     read_cache_entries: int = Field(4096, alias="READ_CACHE_ENTRIES", ge=1)
     read_cache_max_bytes: int = Field(64 * 1024 * 1024, alias="READ_CACHE_MAX_BYTES", ge=1024)
@@ -207,6 +248,13 @@ class Settings(BaseSettings):
     proxy_router_deadline_seconds: float = Field(300, alias="PROXY_ROUTER_DEADLINE_SECONDS", gt=0)
     proxy_router_poll_seconds: float = Field(2.0, alias="PROXY_ROUTER_POLL_SECONDS", gt=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _production_in_the_cloud(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("K_SERVICE") and not (data.get("APP_ENV") or data.get("app_env")):
+            return {**data, "APP_ENV": "production"}
+        return data
+
     @model_validator(mode="after")
     def _emulators_only_where_safe(self) -> Settings:
         # The auth emulator makes firebase-admin accept unsigned tokens: never outside local and test.
@@ -250,12 +298,22 @@ class Settings(BaseSettings):
         return [d.strip().lower() for d in self.ci_upload_key_digests.split(",") if d.strip()]
 
     @property
+    def release_repository_map(self) -> dict[str, str]:
+        """`owner/name` (lower case) -> project."""
+        pairs = (item.split("=", 1) for item in self.release_repositories.split(",") if "=" in item)
+        return {repo.strip().lower(): project.strip() for repo, project in pairs if repo.strip()}
+
+    @property
     def algolia_host_list(self) -> list[str]:
         return [h.strip() for h in self.algolia_hosts.split(",") if h.strip()]
 
     @property
     def algolia_configured(self) -> bool:
         return self.search_backend == "algolia" and bool(self.algolia_app_id and self.algolia_api_key)
+
+    @property
+    def log_json(self) -> bool:
+        return self.log_format == "json" if self.log_format else bool(self.k_service)
 
     @property
     def base_url(self) -> str:

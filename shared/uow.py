@@ -16,14 +16,17 @@ from shared.db.transient import end_unit_of_work
 from shared.db.types import new_uuid
 from shared.errors import Conflict
 from shared.events import changes_what_readers_see
+from shared.page_memo import PageMemo
 from shared.ports import EventPublisher
 from shared.repositories import epoch
 from shared.repositories.accounts import Publishers, Tokens, Users
+from shared.repositories.admin_versions import AdminVersions
 from shared.repositories.catalog import Nodes, Versions
 from shared.repositories.ci import CiResults
 from shared.repositories.comfy import ComfyNodes
 from shared.repositories.community import Reviews
 from shared.repositories.events import AppliedEvents
+from shared.repositories.github import GitHubStars
 from shared.repositories.limits import RateLimits
 from shared.repositories.moderation import AuditLog, Bans
 from shared.repositories.ports import (
@@ -39,6 +42,7 @@ from shared.repositories.ports import (
     UsersRepository,
     VersionsRepository,
 )
+from shared.repositories.releases import ReleaseNotes
 from shared.repositories.search import Search
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,9 @@ class SqlUnitOfWork:
     rate_limits: RateLimits
     applied_events: AppliedEvents
     search: Search
+    github_stars: GitHubStars
+    release_notes: ReleaseNotes
+    admin_versions: AdminVersions
 
     def __init__(
         self,
@@ -66,8 +73,10 @@ class SqlUnitOfWork:
         publisher: EventPublisher,
         topic: str,
         on_change: Callable[[], None] | None = None,
+        memo: PageMemo | None = None,
     ) -> None:
         self._sessions = sessions
+        self._memo = memo  # the instance's listing counts and page starts, per catalog tag
         self._publisher = publisher
         self._topic = topic
         self._on_change = on_change  # told after a commit that changed what readers see (the read cache drops all)
@@ -80,7 +89,7 @@ class SqlUnitOfWork:
         self.users = Users(self.session)
         self.publishers = Publishers(self.session)
         self.tokens = Tokens(self.session)
-        self.nodes = Nodes(self.session)
+        self.nodes = Nodes(self.session, self._memo)
         self.versions = Versions(self.session)
         self.reviews = Reviews(self.session)
         self.comfy_nodes = ComfyNodes(self.session)
@@ -90,6 +99,9 @@ class SqlUnitOfWork:
         self.rate_limits = RateLimits(self.session)
         self.applied_events = AppliedEvents(self.session)
         self.search = Search(self.session)
+        self.github_stars = GitHubStars(self.session)
+        self.release_notes = ReleaseNotes(self.session)
+        self.admin_versions = AdminVersions(self.session)
         self._pending_events = []
         self._pending_types = []
         self._readers_changed = False
@@ -183,6 +195,12 @@ class UnitOfWork(Protocol):
     def ci(self) -> CiResults: ...
     @property
     def search(self) -> Search: ...
+    @property
+    def github_stars(self) -> GitHubStars: ...
+    @property
+    def release_notes(self) -> ReleaseNotes: ...
+    @property
+    def admin_versions(self) -> AdminVersions: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

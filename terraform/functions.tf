@@ -71,6 +71,7 @@ locals {
       events        = true
       uploads       = "none"
       releases      = "withdraw"
+      env           = { CDN_URL_MAP = local.url_map_name } # bans and flags invalidate the CDN's cached reads
       search        = "none"
       memory        = "512Mi"
       concurrency   = 8
@@ -88,13 +89,29 @@ locals {
       timeout       = 60
       max_instances = var.max_instances
     }
+    # Also the stars job's endpoint (POST /nodes/update-github-stars): GITHUB_TOKEN, a token with no scopes, only
+    # raises GitHub's rate limit for it (5,000 requests an hour instead of 60).
     registry-comfy-nodes = {
       database      = "comfy_nodes"
       events        = true
       uploads       = "none"
       releases      = "none"
       search        = "none"
+      secrets       = { GITHUB_TOKEN = "github-token" }
       memory        = "1Gi"
+      concurrency   = 8
+      timeout       = 60
+      max_instances = var.max_instances
+    }
+    # The ComfyUI release feed: public reads, and GitHub's release webhook signed with the webhook's secret.
+    registry-releases = {
+      database      = "releases"
+      events        = false
+      uploads       = "none"
+      releases      = "none"
+      search        = "none"
+      secrets       = { GITHUB_WEBHOOK_SECRET = "github-webhook-secret" }
+      memory        = "256Mi"
       concurrency   = 8
       timeout       = 60
       max_instances = var.max_instances
@@ -145,6 +162,20 @@ locals {
       concurrency   = 1
       timeout       = 300
       max_instances = 5
+    }
+    # OSV's malicious and compromised PyPI releases, filtered into the snapshot the scanner's DEP-COMPROMISED rule reads
+    # (an object under _scanner/ in the releases bucket, replaced each run: objectCreator plus the withdrawer's delete).
+    scanner-advisories-refresh = {
+      jobs          = { scanner-advisories-refresh = { schedule = "23 */6 * * *", query = "" } }
+      database      = "none"
+      events        = false
+      uploads       = "none"
+      releases      = "write"
+      search        = "none"
+      memory        = "2Gi" # OSV's PyPI zip is spooled to /tmp, which counts against memory (SCAN_ADVISORIES_MAX_BYTES)
+      concurrency   = 1
+      timeout       = 540
+      max_instances = 1
     }
     indexer = {
       database      = "indexer"
@@ -301,6 +332,9 @@ locals {
   endpoint_jobs = {
     registry-security-scan        = { function = "registry-comfy-nodes", method = "GET", path = "/security-scan", schedule = "*/30 * * * *" }
     registry-comfy-nodes-backfill = { function = "registry-comfy-nodes", method = "POST", path = "/comfy-nodes/backfill", schedule = "15 * * * *" }
+    # 100 nodes a run (the endpoint's default batch) every 10 minutes: 600 GitHub requests an hour, well inside the
+    # token's 5,000; a spent limit pauses the job until GitHub's reset.
+    registry-github-stars = { function = "registry-comfy-nodes", method = "POST", path = "/nodes/update-github-stars", schedule = "*/10 * * * *" }
   }
   # Every Cloud Scheduler job: the scheduler functions' own (POST to the function, IAM checks the token for the
   # function's URL) and the endpoints above.

@@ -4,6 +4,14 @@
 locals {
   # A serverless NEG and backend service per public function.
   routed_functions = toset(concat([var.url_map.default_function], [for r in var.url_map.route_rules : r.function]))
+  # Cloud CDN in front of the public reads (the default function: /nodes, /nodes/{id}, search, versions). It keeps
+  # only what the function marks `Cache-Control: public` (caller-independent reads, for s-maxage), keyed on the whole
+  # query string, so ComfyUI-Manager's pages and the frontend's searches are answered at the edge; everything else is
+  # `private` and passes through. A ban or flag invalidates the node's paths at once (registry-moderation, through
+  # CDN_URL_MAP and the invalidator role below).
+  cdn_functions = toset([var.url_map.default_function])
+  # The URL map's name, known when planning: the moderation function is told it without depending on the map.
+  url_map_name = "registry"
 }
 
 resource "google_compute_global_address" "lb" {
@@ -30,6 +38,20 @@ resource "google_compute_backend_service" "fn" {
 
   backend {
     group = google_compute_region_network_endpoint_group.fn[each.key].id
+  }
+
+  enable_cdn = contains(local.cdn_functions, each.key)
+  dynamic "cdn_policy" {
+    for_each = contains(local.cdn_functions, each.key) ? [1] : []
+    content {
+      cache_mode        = "USE_ORIGIN_HEADERS"
+      serve_while_stale = 86400 # an origin outage is answered from the edge with what it last held
+      cache_key_policy {
+        include_host         = true
+        include_protocol     = true
+        include_query_string = true
+      }
+    }
   }
 
   log_config {
@@ -90,7 +112,7 @@ resource "google_compute_security_policy" "edge" {
 }
 
 resource "google_compute_url_map" "https" {
-  name            = "registry"
+  name            = local.url_map_name
   default_service = google_compute_backend_service.fn[var.url_map.default_function].id
 
   host_rule {
@@ -179,4 +201,19 @@ resource "google_compute_global_forwarding_rule" "http" {
   ip_address            = google_compute_global_address.lb.address
   port_range            = "80"
   target                = google_compute_target_http_proxy.redirect.id
+}
+
+# Invalidating the CDN's cache of the public reads, and nothing else: registry-moderation holds it (a ban or a flag
+# must not wait for s-maxage).
+resource "google_project_iam_custom_role" "cdn_invalidator" {
+  role_id     = "cdnInvalidator"
+  title       = "Invalidates cached public reads"
+  description = "Invalidates paths in the load balancer's Cloud CDN cache; cannot change the URL map."
+  permissions = ["compute.urlMaps.invalidateCache"]
+}
+
+resource "google_project_iam_member" "cdn_invalidator" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.cdn_invalidator.id
+  member  = "serviceAccount:${google_service_account.fn["registry-moderation"].email}"
 }

@@ -132,6 +132,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         # download tally have tests of their own (tests/registry/test_read_cache.py).
         "READ_CACHE_SECONDS": 0,
         "DOWNLOAD_FLUSH_SECONDS": 0,
+        # GitHub's release webhook (POST /releases) is signed with this.
+        "GITHUB_WEBHOOK_SECRET": "test-webhook-secret",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

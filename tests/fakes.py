@@ -30,9 +30,12 @@ from shared.db.models import (
 )
 from shared.db.types import new_uuid, utcnow
 from shared.errors import ArchiveMismatch, Conflict
+from shared.repositories.admin_versions import AdminVersions
 from shared.repositories.ci import CiResults
 from shared.repositories.comfy import HIDDEN_NODE, HIDDEN_VERSION
+from shared.repositories.github import GitHubStars
 from shared.repositories.ports import AuditFilter, ComfyNodeFilter, NodeFilter
+from shared.repositories.releases import ReleaseNotes
 from shared.repositories.search import Search
 from shared.statuses import INSTALLABLE, NodeStatus
 from shared.uow import audit_entry
@@ -212,6 +215,14 @@ class FakeNodes(_Repo):
             rows.sort(key=lambda n, name=name: _sort_value(n, name), reverse=descending)  # type: ignore[misc]
         return rows[(page - 1) * limit : page * limit], len(rows)
 
+    def listing(self, f: NodeFilter, page: int, limit: int) -> tuple[Sequence[Node], dict[str, NodeVersion], int]:
+        rows, total = self.page(f, page, limit)
+        return rows, FakeVersions(self.db).latest_for_nodes([n.id for n in rows]), total
+
+    def records(self, node_ids: Sequence[str]) -> tuple[dict[str, Node], dict[str, NodeVersion]]:
+        rows = self.get_many(node_ids)
+        return rows, FakeVersions(self.db).latest_for_nodes(list(rows))
+
     def count_downloads(self, node_id: str, count: int) -> None:
         self.db.nodes[node_id].total_install += count
 
@@ -244,6 +255,28 @@ class FakeVersions(_Repo):
             v
             for v in self.db.versions.values()
             if v.status in statuses and v.id > after_id and (created_before is None or v.created_at < created_before)
+        ]
+        return sorted(rows, key=lambda v: v.id)[:limit]
+
+    def timed_out(self, *, below: int, statuses: Sequence[str], after_id: str, limit: int) -> Sequence[NodeVersion]:
+        rows = [
+            v
+            for v in self.db.versions.values()
+            if v.status in statuses and 0 < (v.scan_timeouts or 0) < below and v.id > after_id
+        ]
+        return sorted(rows, key=lambda v: v.id)[:limit]
+
+    def judged_before(
+        self, *, scanner_version: str, statuses: Sequence[str], after_id: str, limit: int
+    ) -> Sequence[NodeVersion]:
+        rows = [
+            v
+            for v in self.db.versions.values()
+            if v.status in statuses
+            and v.scanned_at is not None
+            and not v.scan_timeouts
+            and v.scanner_version != scanner_version
+            and v.id > after_id
         ]
         return sorted(rows, key=lambda v: v.id)[:limit]
 
@@ -487,6 +520,9 @@ class FakeUnitOfWork:
         self.applied_events = FakeAppliedEvents(store)
         self.ci: CiResults = _OnlyOnTheDatabase("CI results")  # type: ignore[assignment]
         self.search: Search = _OnlyOnTheDatabase("search documents")  # type: ignore[assignment]
+        self.github_stars: GitHubStars = _OnlyOnTheDatabase("GitHub stars")  # type: ignore[assignment]
+        self.release_notes: ReleaseNotes = _OnlyOnTheDatabase("release notes")  # type: ignore[assignment]
+        self.admin_versions: AdminVersions = _OnlyOnTheDatabase("the admin's version list")  # type: ignore[assignment]
         self._pending: list[Event] = []
         self._audit: list[AuditEntry] = []
 
@@ -530,6 +566,7 @@ class FakeBlobs:
         self.uploads: dict[str, bytes] = {}
         self.released: dict[str, bytes] = {}
         self.withdrawn: list[str] = []
+        self.data: dict[str, bytes] = {}
 
     def signed_upload_url(self, path: str, content_type: str, max_bytes: int) -> str:
         return f"https://uploads.example/{path}?max={max_bytes}&sig={new_uuid()}"
@@ -562,6 +599,12 @@ class FakeBlobs:
 
     def is_released(self, path: str) -> bool:
         return path in self.released
+
+    def write_data(self, path: str, data: bytes) -> None:
+        self.data[path] = data
+
+    def read_data(self, path: str) -> bytes | None:
+        return self.data.get(path)
 
 
 @dataclass

@@ -25,6 +25,7 @@ class Call:
     path: str
     json_body: Any = None
     query: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None  # besides the caller's credentials (a webhook's signature)
 
 
 @dataclass(frozen=True)

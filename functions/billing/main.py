@@ -9,6 +9,7 @@ from __future__ import annotations
 import functions_framework
 from flask import Request, Response
 
+from shared.observe.requests import observed_http
 from shared.settings import get_settings
 
 # A bad configuration fails the deploy (the instance never becomes ready), never a client's request.
@@ -23,6 +24,7 @@ def billing(request: Request) -> Response:
 
 
 @functions_framework.http
+@observed_http
 def billing_reconcile(request: Request) -> Response:
     """The daily reconciliation of the ledger against Stripe and Metronome: a JSON drift report."""
     from functions.billing.jobs import entry
@@ -31,6 +33,7 @@ def billing_reconcile(request: Request) -> Response:
 
 
 @functions_framework.http
+@observed_http
 def billing_holds_sweep(request: Request) -> Response:
     """Releases holds older than HOLD_MAX_AGE_MINUTES and queues again the usage exports left unsent."""
     from functions.billing.jobs import entry
@@ -39,6 +42,7 @@ def billing_holds_sweep(request: Request) -> Response:
 
 
 @functions_framework.http
+@observed_http
 def billing_usage_export(request: Request) -> Response:
     """One usage record to Metronome (a Cloud Tasks task); a failure answers 5xx so that Cloud Tasks retries it."""
     from functions.billing.jobs import entry

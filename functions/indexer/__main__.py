@@ -38,5 +38,17 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def run(argv: list[str]) -> int:
+    """`main`, with what went wrong said in one line (what to do included) instead of a traceback."""
+    from shared.errors import AppError
+    from shared.settings import ConfigurationError
+
+    try:
+        return main(argv)
+    except (AppError, ConfigurationError) as exc:
+        print(f"python -m functions.indexer: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
+
+
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(run(sys.argv[1:]))

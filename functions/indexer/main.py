@@ -17,6 +17,7 @@ import functions_framework
 
 # Re-exported: callers decode pushes through this module, as before the decoding moved to shared/
 from shared.messages import Event, MalformedMessage, event_or_none, parse_event, push_message, push_or_none
+from shared.observe.requests import observed_event, observed_http
 from shared.settings import get_settings
 
 # Settings are checked while the instance starts: a bad configuration fails the deploy (the instance never
@@ -75,12 +76,14 @@ def _requested_reindex(event: Event) -> str:
 
 
 @functions_framework.cloud_event
+@observed_event("indexer")
 def indexer(cloud_event: CloudEvent) -> None:
     if (push := push_or_none(cloud_event, "indexer")) is not None:
         handle_message(*push)
 
 
 @functions_framework.http
+@observed_http
 def indexer_reindex(request: Request) -> Response:
     """`mode=full` (default): the full reindex, resuming an unfinished one unless `resume=false`; `batch` nodes
     at a time. `mode=downloads`: send the records whose download count changed, `batch` at most."""

@@ -77,7 +77,8 @@ def _start(uow_factory: UowFactory, resume: bool) -> tuple[str | None, int, int]
     there are."""
     with uow_factory() as uow:
         # Visibility comes from the search documents: give any node that lost its document one first.
-        uow.search.fill_missing_docs()
+        if uow.search.fill_missing_docs():
+            uow.readers_changed()  # nodes search could not find are found now: cached searches are stale
         cursor = uow.search.cursor(CURSOR) if resume else None
         if not resume:
             uow.search.clear_cursor(CURSOR)

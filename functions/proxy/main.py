@@ -10,6 +10,7 @@ from __future__ import annotations
 import functions_framework
 from flask import Request, Response
 
+from shared.observe.requests import observed_http
 from shared.settings import get_settings
 
 # A bad configuration fails the deploy (the instance never becomes ready), never a client's request.
@@ -24,6 +25,7 @@ def proxy(request: Request) -> Response:
 
 
 @functions_framework.http
+@observed_http
 def proxy_job_settle(request: Request) -> Response:
     """One job: poll its partner, settle it if it ended, else schedule the next look (backing off)."""
     from functions.proxy.jobs import entry
@@ -32,6 +34,7 @@ def proxy_job_settle(request: Request) -> Response:
 
 
 @functions_framework.http
+@observed_http
 def proxy_jobs_sweep(request: Request) -> Response:
     """Cloud Scheduler: every job whose next look is due (a lost task's), followed as proxy_job_settle would."""
     from functions.proxy.jobs import entry

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Request, Response
 
 from shared.bootstrap import Container
+from shared.http import docs
 from shared.http.responses import json_response
 from shared.http.router import Route
 from shared.openapi import load
@@ -26,11 +27,21 @@ def health(request: Request, c: Container) -> Response:
 
 
 def openapi(request: Request, c: Container) -> Response:
-    return json_response(spec())
+    return json_response(docs.served_spec(spec(), request, c.settings))
 
 
-PATHS = ("health", "openapi")
+def docs_page(request: Request, c: Container) -> Response:
+    return docs.page("ComfyUI partner gateway", "/proxy/openapi", "/proxy/docs")
+
+
+def docs_asset(request: Request, c: Container, name: str) -> Response:
+    return docs.asset(name)
+
+
+PATHS = ("health", "openapi", "docs")
 ROUTES = [
     Route("GET", "/proxy/health", health, "proxyHealth"),
     Route("GET", "/proxy/openapi", openapi, "getProxyOpenapi"),
+    Route("GET", "/proxy/docs", docs_page, "getProxyDocs"),
+    Route("GET", "/proxy/docs/<name>", docs_asset, "getProxyDocsAsset"),
 ]

@@ -20,6 +20,7 @@ AREAS = {
     "moderation": "registry-moderation",
     "ci": "registry-ci",
     "comfy_nodes": "registry-comfy-nodes",
+    "releases": "registry-releases",
 }
 
 

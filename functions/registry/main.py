@@ -9,6 +9,7 @@ from __future__ import annotations
 import functions_framework
 from flask import Request, Response
 
+from shared.observe.requests import observed_http
 from shared.settings import get_settings
 
 # Settings are checked while the instance starts: a bad configuration fails the deploy (the instance never
@@ -23,6 +24,7 @@ ENTRY_POINTS = {
     "registry_moderation": "moderation",
     "registry_ci": "ci",
     "registry_comfy_nodes": "comfy_nodes",
+    "registry_releases": "releases",
 }
 
 
@@ -64,6 +66,12 @@ def registry_comfy_nodes(request: Request) -> Response:
 
 
 @functions_framework.http
+def registry_releases(request: Request) -> Response:
+    return _dispatch("releases", request)
+
+
+@functions_framework.http
+@observed_http
 def registry_outbox_sweep(request: Request) -> Response:
     """Sends the events that a relay after commit could not. Only Cloud Scheduler may invoke it (IAM)."""
     from shared import outbox

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
+from functions.scanner.advisories_job import load_stored
 from functions.scanner.engine import scan_archive
 from functions.scanner.limits import ScanLimits
-from functions.scanner.release import CHANGED_AFTER_VERDICT, RELEASE_CONFLICT, release_judged, sweep_unreleased
-from functions.scanner.report import ExtractedNode, ScanReport, Severity
+from functions.scanner.release import CHANGED_AFTER_VERDICT, FLAGGED_BY_SCANNER, RELEASE_CONFLICT, release_judged
+from functions.scanner.report import ExtractedNode, ScanReport, Severity, Verdict
 from functions.scanner.source import spool_copy
 from shared import releases, statuses
 from shared.db.models import ComfyNode, Node, NodeVersion
@@ -29,7 +30,7 @@ from shared.uow import UnitOfWork
 log = logging.getLogger(__name__)
 CONSUMER = "scanner"
 RESCANNABLE = (VersionStatus.PENDING, VersionStatus.ACTIVE, VersionStatus.FLAGGED)
-Outcome = Literal["scanned", "missing", "unknown", "duplicate", "unchanged"]
+Outcome = Literal["scanned", "missing", "unknown", "duplicate", "unchanged", "timed_out"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ def limits_from(settings: Settings) -> ScanLimits:
         max_compression_ratio=settings.scan_max_compression_ratio,
         flag_at=Severity(settings.scan_flag_at),
         max_scan_seconds=settings.scan_max_seconds,
+        max_scan_seconds_cap=settings.scan_max_seconds_cap,
     )
 
 
@@ -55,7 +57,8 @@ def scan_stored(
     uow: UnitOfWork, blobs: BlobStore, limits: ScanLimits, path: str, event_id: str, *, rescan: bool = False
 ) -> Result:
     """Scan the quarantined archive at `path` and move its version out of `pending` (or re-judge it, with rescan).
-    A clean verdict releases the exact bytes judged before the version turns active."""
+    A clean verdict releases the exact bytes judged before the version turns active. The scan's budget doubles with
+    each earlier scan of the version that ran out of time; running out again is no verdict (`_ran_out_of_time`)."""
     with uow:
         row = uow.versions.by_storage_path(path)
         if row is None:
@@ -64,13 +67,20 @@ def scan_stored(
         if not _scannable(row, rescan):
             log.warning("scanner: an upload of %s arrived after its verdict (%s); nothing changes", path, row.status)
             return Result("unchanged", row.status)
+        limits = limits.model_copy(update={"max_scan_seconds": limits.budget(row.scan_timeouts or 0)})
     try:
         local = _fetch(blobs, path, limits)
     except FileNotFoundError:
         return _record(uow, blobs, path, event_id, None, None, rescan=rescan)
     # A store failure above raises, so the event is delivered again; only the archive itself is judged here.
+    load_stored(blobs)  # the refreshed advisory snapshot for DEP-COMPROMISED, else the shipped one
     with local:
+        started = time.monotonic()
         report = scan_archive(local, limits)
+        # The engine gives up between members once the budget is spent and calls the archive unreadable; whatever it
+        # met after the budget ran out, a larger budget decides it.
+        if report.verdict == Verdict.UNREADABLE and time.monotonic() - started >= limits.max_scan_seconds:
+            return _ran_out_of_time(uow, path, event_id, limits, rescan=rescan)
         return _record(uow, blobs, path, event_id, report, local, rescan=rescan)
 
 
@@ -85,6 +95,29 @@ def _scannable(row: NodeVersion, rescan: bool) -> bool:
     if rescan:
         return row.status in RESCANNABLE
     return row.status == VersionStatus.PENDING
+
+
+def _ran_out_of_time(uow: UnitOfWork, path: str, event_id: str, limits: ScanLimits, *, rescan: bool) -> Result:
+    """Never a verdict against the publisher: the version keeps its status (a pending one says why it waits) and the
+    sweep retries it with twice the budget; past the cap it waits for an admin, who can activate or flag it."""
+    with uow:
+        if not uow.applied_events.first_time(CONSUMER, event_id):
+            return Result("duplicate")
+        row = uow.versions.by_storage_path(path, lock=True)
+        if row is None or not _scannable(row, rescan):
+            uow.commit()
+            return Result("unknown" if row is None else "unchanged", row.status if row else None)
+        row.scan_timeouts = (row.scan_timeouts or 0) + 1
+        exhausted = row.scan_timeouts >= limits.attempts()
+        if row.status == VersionStatus.PENDING:
+            row.status_reason = (
+                f"{statuses.SCAN_PENDING_REASON}: the scan ran out of time ({limits.max_scan_seconds:g} seconds) "
+                + ("at the largest budget; an admin reviews it" if exhausted else "and is retried with a larger budget")
+            )
+        row.updated_at = utcnow()
+        log.warning("scanner: %s ran out of %gs (%d time(s))", path, limits.max_scan_seconds, row.scan_timeouts)
+        uow.commit()
+        return Result("timed_out", row.status, row.status_reason)
 
 
 def _record(
@@ -163,10 +196,11 @@ def _judge(
 
 def _apply_report(uow: UnitOfWork, row: NodeVersion, report: ScanReport) -> None:
     row.archive_sha256, row.archive_size = report.sha256, report.size
+    row.scanner_version, row.scan_timeouts = report.scanner_version, 0
     row.scan_findings = [f.model_dump(mode="json") for f in report.findings]
     row.status = statuses.status_after_scan(report.flagged)
     row.status_reason = (
-        f"Flagged by automated checks: {report.status_reason()}" if report.flagged else statuses.SCAN_PASSED_REASON
+        f"{FLAGGED_BY_SCANNER}: {report.status_reason()}" if report.flagged else statuses.SCAN_PASSED_REASON
     )
     extraction = report.extraction
     row.comfy_node_extract_status = "success" if extraction.status in ("success", "partial") else "failed"
@@ -210,37 +244,9 @@ def _text(value: object) -> str:
 
 
 def sweep(
-    uow_factory: Callable[[], UnitOfWork],
-    blobs: BlobStore,
-    limits: ScanLimits,
-    *,
-    older_than_minutes: int,
-    rescan_all: bool = False,
-    batch: int = 100,
-    max_versions: int = 10_000,
+    uow_factory: Callable[[], UnitOfWork], blobs: BlobStore, limits: ScanLimits, **options: Any
 ) -> dict[str, int]:
-    """Scan versions left pending too long (their upload event was lost), or with rescan_all every live version
-    (after a rule change), then release the installable versions that have no public archive yet (`release_*`
-    counts). Each scan gets a synthetic event id, so reruns of the sweep itself are harmless."""
+    """The scanner's sweep (`functions/scanner/sweep.py`), where the use cases' callers look for it."""
+    from functions.scanner.sweep import sweep as run
 
-    counts: dict[str, int] = {}
-    after = ""
-    wanted = RESCANNABLE if rescan_all else (VersionStatus.PENDING,)
-    cutoff = None if rescan_all else utcnow() - timedelta(minutes=older_than_minutes)
-    stamp = utcnow().isoformat()
-    done = 0
-    while done < max_versions:
-        with uow_factory() as uow:
-            rows = uow.versions.to_scan(created_before=cutoff, statuses=wanted, after_id=after, limit=batch)
-            paths = [(r.id, r.storage_path) for r in rows]
-        if not paths:
-            break
-        for version_id, path in paths:
-            event_id = f"sweep:{stamp}:{version_id}"
-            result = scan_stored(uow_factory(), blobs, limits, path, event_id, rescan=rescan_all)
-            counts[result.outcome] = counts.get(result.outcome, 0) + 1
-        after = paths[-1][0]
-        done += len(paths)
-    for outcome, count in sweep_unreleased(uow_factory, blobs, batch=batch, max_versions=max_versions).items():
-        counts[f"release_{outcome}"] = count
-    return counts
+    return run(uow_factory, blobs, limits, **options)

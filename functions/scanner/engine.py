@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from functions.scanner.classify import keep_policy
@@ -84,6 +87,25 @@ class _Collector:
 
 
 def _scan(opened: OpenedArchive, limits: ScanLimits) -> ScanReport:
+    with _cyclic_gc_paused():
+        return _scan_members(opened, limits)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """A scan builds and drops one syntax tree per Python file, none holding a cycle, so the cyclic collector would
+    only walk the live ones again and again (a third of the cost of parsing a dense pack). Reference counting frees
+    them; the collector is paused for the scan and restored after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _scan_members(opened: OpenedArchive, limits: ScanLimits) -> ScanReport:
     stats = ArchiveStats()
     collector = _Collector(limits)
     deadline = time.monotonic() + limits.max_scan_seconds
@@ -98,6 +120,8 @@ def _scan(opened: OpenedArchive, limits: ScanLimits) -> ScanReport:
             collector.unparsed.append(member.name)
         if result.source is not None:
             stats.scanned_files += 1
+            if stats.scanned_files % 2000 == 0:
+                gc.collect(1)  # whatever cyclic garbage a rule made, the young generations only
     extraction = extract_nodes(collector.summaries, collector.unparsed, limits.max_extracted_nodes)
     collector._prune()
     return _report(opened, limits, stats, collector, extraction)

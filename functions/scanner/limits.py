@@ -40,3 +40,18 @@ class ScanLimits(BaseModel):
     max_extracted_nodes: int = Field(5_000, gt=0)
     # Any finding at or above this severity makes the pack `suspicious`.
     flag_at: Severity = Severity.HIGH
+
+    # A scan that runs out of `max_scan_seconds` is retried with twice the budget, up to this cap.
+    max_scan_seconds_cap: float = Field(600.0, gt=0)
+
+    def budget(self, timeouts: int) -> float:
+        """The wall-clock budget of a scan after `timeouts` scans of the same archive ran out of time."""
+        cap = max(self.max_scan_seconds_cap, self.max_scan_seconds)
+        return float(min(self.max_scan_seconds * 2.0 ** max(0, timeouts), cap))
+
+    def attempts(self) -> int:
+        """How many scans an archive gets before it waits for an admin: the budgets double until the cap."""
+        count, budget = 1, self.max_scan_seconds
+        while budget < self.max_scan_seconds_cap:
+            budget, count = budget * 2, count + 1
+        return count

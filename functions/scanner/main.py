@@ -1,7 +1,8 @@
 """Entry points of the scanner function: `scanner` (Cloud Storage object.finalized on the quarantine bucket),
 `scanner_release` (Pub/Sub registry-events: releases after an admin activation or an unban; the scanner is the only
-writer of public archives) and `scanner_sweep` (Cloud Scheduler: versions whose upload event was lost, releases left
-undone, or a full rescan after a rule change)."""
+writer of public archives), `scanner_sweep` (Cloud Scheduler: scans that ran out of time, versions whose upload event
+was lost, what an older rule set judged, releases left undone, or a full rescan with `?all=true`) and
+`scanner_advisories_refresh` (Cloud Scheduler: OSV's malicious and compromised PyPI releases for DEP-COMPROMISED)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 import functions_framework
 from flask import Request, Response
 
+from shared.observe.requests import observed_event
 from shared.settings import get_settings
 
 if TYPE_CHECKING:
+    from functions.scanner.advisories_job import AdvisoryFeed
     from shared.bootstrap import Container
     from shared.http.router import Router
 
@@ -29,6 +32,7 @@ log = logging.getLogger(__name__)
 
 
 @functions_framework.cloud_event
+@observed_event("scanner")
 def scanner(cloud_event: Any) -> None:
     from functions.scanner import apply
     from shared import archives
@@ -62,6 +66,7 @@ def handle_release_message(data: bytes, attributes: Mapping[str, str]) -> dict[s
 
 
 @functions_framework.cloud_event
+@observed_event("scanner-release")
 def scanner_release(cloud_event: Any) -> None:
     from shared.messages import push_or_none
 
@@ -70,11 +75,11 @@ def scanner_release(cloud_event: Any) -> None:
 
 
 def _sweep(request: Request, c: Container) -> Response:
-    from functions.scanner import apply
+    from functions.scanner import apply, sweep
     from shared.http.params import flag, integer
     from shared.http.responses import json_response
 
-    counts = apply.sweep(
+    counts = sweep.sweep(
         c.uow,
         c.blobs,
         apply.limits_from(c.settings),
@@ -83,6 +88,8 @@ def _sweep(request: Request, c: Container) -> Response:
         ),
         rescan_all=flag(request.args, "all"),
         max_versions=integer(request.args, "max_versions", 10_000, minimum=1, maximum=100_000),
+        rescans_per_run=c.settings.scan_rescans_per_run,
+        time_budget_seconds=c.settings.scan_sweep_seconds,
     )
     return json_response({"counts": counts})
 
@@ -101,3 +108,35 @@ def _sweep_router() -> Router:
     return Router(
         [Route("POST", "/", _sweep, "scanSweep"), Route("GET", "/", _sweep, "scanSweepGet")], deps=get_container
     )
+
+
+def _advisories_refresh(request: Request, c: Container) -> Response:
+    from functions.scanner import advisories_job
+    from shared.http.responses import json_response
+
+    counts = advisories_job.refresh(
+        advisory_feed(), c.blobs, url=c.settings.scan_advisories_url, max_bytes=c.settings.scan_advisories_max_bytes
+    )
+    advisories_job.forget_loaded()
+    return json_response({"counts": counts})
+
+
+def advisory_feed() -> AdvisoryFeed:
+    """The adapter that downloads OSV's data (SCAN_ADVISORIES_URL; tests point it at a loopback server)."""
+    from functions.scanner.advisories_job import HttpxAdvisoryFeed
+
+    return HttpxAdvisoryFeed()
+
+
+@functions_framework.http
+def scanner_advisories_refresh(request: Request) -> Response:
+    """Only Cloud Scheduler may invoke it (IAM on the function)."""
+    return _advisories_router().dispatch(request)
+
+
+@cache
+def _advisories_router() -> Router:
+    from shared.bootstrap import get_container
+    from shared.http.router import Route, Router
+
+    return Router([Route("POST", "/", _advisories_refresh, "scanAdvisoriesRefresh")], deps=get_container)

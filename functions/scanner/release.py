@@ -27,10 +27,10 @@ Outcome = Literal["released", "withdrawn", "unchanged", "missing", "mismatch", "
 VERSION_EVENTS = frozenset({EventType.VERSION_STATUS_CHANGED})
 NODE_EVENTS = frozenset({EventType.NODE_UNBANNED, EventType.NODE_BANNED})
 PUBLISHER_EVENTS = frozenset({EventType.PUBLISHER_UNBANNED, EventType.PUBLISHER_BANNED})
-CHANGED_AFTER_VERDICT = (
-    "Flagged by automated checks: the uploaded archive changed after it was judged; publish a new version"
-)
-RELEASE_CONFLICT = "Flagged by automated checks: another archive is already released under this version number"
+# Every status reason the scanner writes on a version it flags starts with this (an admin's own reasons do not).
+FLAGGED_BY_SCANNER = "Flagged by automated checks"
+CHANGED_AFTER_VERDICT = f"{FLAGGED_BY_SCANNER}: the uploaded archive changed after it was judged; publish a new version"
+RELEASE_CONFLICT = f"{FLAGGED_BY_SCANNER}: another archive is already released under this version number"
 
 
 def reconcile(uow: UnitOfWork, blobs: BlobStore, version_id: str) -> Outcome:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 # Bumped whenever a rule changes, so that a sweep can rescan what an older rule set judged.
-SCANNER_VERSION = "1"
+SCANNER_VERSION = "2"  # 2: names built at run time, fetched web code, unsafe deserialisation, V3 nodes
 
 
 class Severity(StrEnum):

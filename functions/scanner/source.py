@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -13,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from functions.scanner.folder import publish_entries
 from functions.scanner.limits import ScanLimits
 
 Source = str | os.PathLike[str] | IO[bytes]
 _CHUNK = 1024 * 1024
-# Never part of a published pack: comfy-cli builds the archive from the git tree.
-_SKIPPED_DIRS = {".git", "__pycache__"}
 
 
 @dataclass
@@ -101,32 +99,13 @@ def spool_copy(stream: IO[bytes], *, cap: int | None = None, memory_bytes: int |
 
 @contextmanager
 def _zipped_folder(root: Path, limits: ScanLimits) -> Iterator[OpenedArchive]:
-    """A folder is scanned as the archive it would publish; a symbolic link stays a link so it is refused."""
+    """A folder is scanned as the `node.zip` comfy-cli would publish from it (`folder.py`), built the same way."""
     with tempfile.SpooledTemporaryFile(max_size=limits.spool_memory_bytes) as spool:
         with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in _walk(root):
-                _add(archive, root, path)
+            for name, path in publish_entries(root):
+                if path is None:
+                    archive.writestr(name, b"")  # an include that does not exist: an empty folder entry
+                else:
+                    archive.write(path, name)  # follows a symbolic link, as comfy-cli's zipfile.write does
         opened = _hashed(spool, limits)
         yield opened
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
-        base = Path(dirpath)
-        for name in sorted(filenames):
-            yield base / name
-        for name in dirnames:
-            if (base / name).is_symlink():
-                yield base / name
-
-
-def _add(archive: zipfile.ZipFile, root: Path, path: Path) -> None:
-    name = path.relative_to(root).as_posix()
-    if path.is_symlink():
-        info = zipfile.ZipInfo(name)
-        info.external_attr = (stat.S_IFLNK | 0o777) << 16
-        archive.writestr(info, os.readlink(path))
-        return
-    if path.is_file():
-        archive.write(path, name)

@@ -2,11 +2,17 @@
 
 Every limit is checked on the bytes actually decompressed; the sizes in the headers are only used to refuse
 early. Only the members the rules read keep their content, and at most a bounded prefix of it.
+
+Wheels and zips inside the pack are opened one level deep (a spooled copy, on disk past `spool_memory_bytes`) and
+their files come out after the archive itself, named `outer.zip!inner/path.py`, under the same limits: their entries
+count towards `max_files`, their bytes towards the decompressed total, and each entry passes the same name, type,
+ratio and layout checks. A member named like an archive that is not a zip is only the file it is.
 """
 
 from __future__ import annotations
 
 import struct
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -58,6 +64,14 @@ class Member:
 KeepPolicy = Callable[[str], int]
 """For a member's path, how many bytes of its content to keep (0: none)."""
 
+NESTED_SUFFIXES = (".zip", ".whl")
+NESTED_SEPARATOR = "!"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def is_nested_archive(name: str) -> bool:
+    return NESTED_SEPARATOR not in name and name.lower().endswith(NESTED_SUFFIXES)
+
 
 def archive_size(fp: IO[bytes]) -> int:
     fp.seek(0, 2)
@@ -72,17 +86,43 @@ def iter_members(fp: IO[bytes], limits: ScanLimits, keep: KeepPolicy, stats: Arc
         size = archive_size(fp)
         if size > limits.max_archive_bytes:
             raise ArchiveRejected(f"archive of {size} bytes exceeds {limits.max_archive_bytes}", "too_large")
-        check_start(fp)
-        check_central_directory(fp, size, limits)
-        fp.seek(0)
-        with zipfile.ZipFile(fp) as archive:
-            infos = _checked_infos(archive, limits, stats)
-            budget = _Budget(limits.max_total_uncompressed_bytes)
-            for info in infos:
-                yield _read_member(archive, info, limits, keep(info.orig_filename), budget)
-                stats.uncompressed_bytes = budget.used
+        yield from _members(fp, size, limits, keep, stats, _Budget(limits.max_total_uncompressed_bytes), "")
     except MALFORMED as exc:
         raise ArchiveRejected(f"malformed archive: {_describe(exc)}") from exc
+
+
+def _members(
+    fp: IO[bytes], size: int, limits: ScanLimits, keep: KeepPolicy, stats: ArchiveStats, budget: _Budget, prefix: str
+) -> Iterator[Member]:
+    check_start(fp)
+    check_central_directory(fp, size, limits)
+    fp.seek(0)
+    with zipfile.ZipFile(fp) as archive:
+        infos = _checked_infos(archive, limits, stats)
+        for info in infos:
+            name = prefix + info.orig_filename
+            if prefix or not is_nested_archive(name):
+                yield _read_member(archive, info, limits, keep(name), budget, name)
+            else:
+                with tempfile.SpooledTemporaryFile(max_size=limits.spool_memory_bytes) as copy:
+                    yield _read_member(archive, info, limits, keep(name), budget, name, copy)
+                    yield from _nested(copy, name, limits, keep, stats, budget)
+            stats.uncompressed_bytes = budget.used
+
+
+def _nested(
+    copy: IO[bytes], name: str, limits: ScanLimits, keep: KeepPolicy, stats: ArchiveStats, budget: _Budget
+) -> Iterator[Member]:
+    """The files of a wheel or zip inside the pack; a rejection names the inner archive."""
+    size = archive_size(copy)
+    if copy.read(4) not in _ZIP_MAGIC:
+        return  # named like an archive, but not a zip: the binaries rule has seen its head
+    try:
+        yield from _members(copy, size, limits, keep, stats, budget, name + NESTED_SEPARATOR)
+    except ArchiveRejected as exc:
+        raise ArchiveRejected(f"in {name}: {exc.reason}", exc.code) from exc
+    except MALFORMED as exc:
+        raise ArchiveRejected(f"in {name}: malformed archive: {_describe(exc)}") from exc
 
 
 def _describe(exc: BaseException) -> str:
@@ -91,9 +131,11 @@ def _describe(exc: BaseException) -> str:
 
 
 def _checked_infos(archive: zipfile.ZipFile, limits: ScanLimits, stats: ArchiveStats) -> list[zipfile.ZipInfo]:
+    """The entries' checks; the counts add to `stats`, so nested archives share the outer one's entry limit."""
     infos = archive.infolist()
-    if len(infos) > limits.max_files:
-        raise ArchiveRejected(f"{len(infos)} entries, more than the limit of {limits.max_files}", "too_many_files")
+    entries = len(infos) + stats.files + stats.directories
+    if entries > limits.max_files:
+        raise ArchiveRejected(f"{entries} entries, more than the limit of {limits.max_files}", "too_many_files")
     names = [check_name(info, limits) for info in infos]
     check_duplicates(names)
     declared = 0
@@ -106,7 +148,8 @@ def _checked_infos(archive: zipfile.ZipFile, limits: ScanLimits, stats: ArchiveS
         raise ArchiveRejected(f"entries declare {declared} bytes uncompressed in total", "too_large")
     check_layout(infos, archive.start_dir)
     files = [info for info in infos if not info.orig_filename.endswith("/")]
-    stats.files, stats.directories = len(files), len(infos) - len(files)
+    stats.files += len(files)
+    stats.directories += len(infos) - len(files)
     return sorted(files, key=lambda i: i.header_offset)  # sequential reads of the archive
 
 
@@ -124,9 +167,15 @@ class _Budget:
 
 
 def _read_member(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ScanLimits, keep_bytes: int, budget: _Budget
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    limits: ScanLimits,
+    keep_bytes: int,
+    budget: _Budget,
+    name: str,
+    copy: IO[bytes] | None = None,
 ) -> Member:
-    name = info.orig_filename
+    """One member, decompressed in chunks under every limit; `copy` receives all of it (a nested archive)."""
     ratio_cap = limits.max_compression_ratio * max(info.compress_size, 1)
     head = bytearray()
     kept = bytearray()
@@ -145,6 +194,8 @@ def _read_member(
                 head += chunk[: HEAD - len(head)]
             if len(kept) < keep_bytes:
                 kept += chunk[: keep_bytes - len(kept)]
+            if copy is not None:
+                copy.write(chunk)
     return Member(
         name=name,
         size=size,

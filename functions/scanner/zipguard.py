@@ -188,6 +188,8 @@ def check_duplicates(names: list[str]) -> None:
 def check_layout(infos: list[zipfile.ZipInfo], directory_offset: int) -> None:
     """Entries must not overlap: overlapping entries are how the densest zip bombs reuse one compressed kernel."""
     ordered = sorted(infos, key=lambda i: i.header_offset)
+    if not ordered:
+        return  # an empty archive (a bare end record) has nothing to overlap
     for current, following in zip(ordered, [*ordered[1:], None], strict=True):
         end_limit = following.header_offset if following is not None else directory_offset
         name_len = len(current.orig_filename.encode("utf-8" if current.flag_bits & 0x800 else "cp437", "replace"))

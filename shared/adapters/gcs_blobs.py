@@ -157,6 +157,22 @@ class GcsBlobStore:
         with _unavailable_on_outage("looking up a release"):
             return bool(self._bucket(self.releases_bucket).blob(path).exists())
 
+    # -- data the functions keep for themselves -------------------------------------------------------------------
+    def write_data(self, path: str, data: bytes) -> None:
+        blob = self._bucket(self.releases_bucket).blob(path)
+        blob.cache_control = RELEASE_CACHE_CONTROL
+        with _unavailable_on_outage("storing data"):
+            blob.upload_from_string(data, content_type="application/json", checksum="crc32c")
+
+    def read_data(self, path: str) -> bytes | None:
+        from google.api_core.exceptions import NotFound
+
+        with _unavailable_on_outage("reading data"):
+            try:
+                return bytes(self._bucket(self.releases_bucket).blob(path).download_as_bytes())
+            except NotFound:
+                return None
+
     # -- helpers ------------------------------------------------------------------------------------
     def _signing_credentials(self) -> Any:
         if self._credentials is None:

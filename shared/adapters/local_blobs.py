@@ -137,6 +137,23 @@ class LocalBlobStore:
     def is_released(self, path: str) -> bool:
         return self._file(self.releases_bucket, path).is_file()
 
+    # -- data the functions keep for themselves -------------------------------------------------------------------
+    def write_data(self, path: str, data: bytes) -> None:
+        """Replaced atomically: a reader sees the old object or the new one, never half of it."""
+        target = self._file(self.releases_bucket, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, target)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def read_data(self, path: str) -> bytes | None:
+        target = self._file(self.releases_bucket, path)
+        return target.read_bytes() if target.is_file() else None
+
     # -- housekeeping ---------------------------------------------------------------------------------------------
     def remove_partial_uploads(self) -> int:
         """Delete what a crash left half-written (temp files are only ever renamed into place when complete)."""

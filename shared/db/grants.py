@@ -6,7 +6,7 @@ and the triggers they fire need, nothing more.
 - reads: the public reads and install. Reads the catalog; writes nothing but the download count (`nodes`'
   `total_install`, with its `updated_at`, and the search document a trigger keeps in step with it). Sees no user,
   no token and no audit entry.
-- publishing, community, moderation, ci, comfy_nodes: one per registry area.
+- publishing, community, moderation, ci, comfy_nodes, releases: one per registry area.
 - scanner: the scanner, its sweep and its releases. indexer: the indexer and its reindex.
 - outbox: the outbox sweep. Reads and marks the events left unsent, nothing else.
 - billing: billing's HTTP function and jobs. Append-only on the ledger (SELECT and INSERT on entries and postings).
@@ -89,7 +89,10 @@ PROFILES: Mapping[str, Mapping[str, str]] = {
         "node_versions": "SELECT, UPDATE",
         "comfy_nodes": ALL,
         "audit_log": "SELECT, INSERT",
+        "job_pauses": ALL,  # the stars job's wait for GitHub's rate limit (set, then cleared)
     },
+    # The release feed: GET /releases reads it, GitHub's signed webhook writes it (a deleted release is deleted).
+    "releases": {"release_notes": ALL},
     "scanner": {
         **_CHANGES_CATALOG,
         "nodes": "SELECT, UPDATE",

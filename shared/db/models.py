@@ -127,6 +127,9 @@ class Node(Timestamped, Base):
     translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Bumped whenever the node or one of its versions changes: what incremental sync filters on.
     changed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The repository's stargazers as GitHub last told the stars job (POST /nodes/update-github-stars), and when.
+    github_stars: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    github_stars_checked_at: Mapped[datetime | None] = mapped_column(index=True)
     publisher: Mapped[Publisher] = relationship(lazy="joined")
 
 
@@ -164,6 +167,10 @@ class NodeVersion(Timestamped, Base):
     # The scanner's findings, shown to the publisher and admins only; and when it last looked.
     scan_findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     scanned_at: Mapped[datetime | None] = mapped_column()
+    # The scanner's rule-set version behind the current verdict (the sweep rescans what an older one judged), and how
+    # many scans in a row ran out of time (each retry gets twice the budget; none of them is a verdict).
+    scanner_version: Mapped[str | None] = mapped_column(String(32))
+    scan_timeouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class NodeReview(Timestamped, Base):
@@ -292,6 +299,29 @@ class CatalogEpoch(Base):
     __tablename__ = "catalog_epoch"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ReleaseNote(Timestamped, Base):
+    """One release of a Comfy project as GET /releases shows it, written by GitHub's release webhook."""
+
+    __tablename__ = "release_notes"
+    __table_args__ = (UniqueConstraint("project", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(128))
+    sort_key: Mapped[str] = mapped_column(String(200))  # shared/version_numbers.sort_key: semantic order in SQL
+    attention: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime] = mapped_column()
+    github_release_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class JobPause(Base):
+    """A scheduled job told to wait (GitHub's rate limit for the stars job): runs before `until` do nothing."""
+
+    __tablename__ = "job_pauses"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[datetime] = mapped_column()
 
 
 # The billing tables share this metadata (Alembic and create_all see them through this import).

@@ -8,7 +8,7 @@ from flask import Response
 from pydantic import ValidationError
 
 from shared import errors
-from shared.db.transient import is_transient
+from shared.db.transient import is_missing_schema, is_transient
 from shared.http.responses import json_response
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,9 @@ def to_response(exc: Exception) -> Response:
         return response
     if isinstance(exc, ValidationError):
         return json_response(body("invalid_input", validation_message(exc)), 400)
+    if is_missing_schema(exc):
+        log.error("database not migrated: %s", exc.__class__.__name__)
+        return to_response(errors.DatabaseNotReady())
     if is_transient(exc):
         log.warning("database unavailable: %s", exc.__class__.__name__)
         return to_response(errors.DatabaseUnavailable())

@@ -1,4 +1,5 @@
-"""Dispatch a function's requests by its route table; map every error once; answer CORS for the allowed origins."""
+"""Dispatch a function's requests by its route table; map every error once; answer CORS for the allowed origins;
+log one line per request (shared/observe/requests.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from werkzeug.routing import Map, Rule
 from shared import errors
 from shared.http import body
 from shared.http.errors import to_response
+from shared.observe import requests as observe
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,10 @@ class Router:
         self._map = Map(rules, strict_slashes=False, merge_slashes=False)
 
     def dispatch(self, request: Request) -> Response:
+        """The answer, with the request id (`X-Comfy-Request-Id`) that the request's log line has."""
+        return observe.serve(request, self._deps, lambda: self._answer(request))
+
+    def _answer(self, request: Request) -> Response:
         body.cap_stream(request, self._max_body)
         if request.method == "OPTIONS":
             return self._cors(request, Response(status=204))
@@ -75,6 +81,8 @@ class Router:
             response = self._render_error(errors.MethodNotAllowed(f"Use one of: {', '.join(allowed)}", allowed=allowed))
         except Exception as exc:  # noqa: BLE001 - the one place errors become responses
             response = self._render_error(exc)
+        # Shared caches (the CDN) keep only what a handler marked public; anything else may be the caller's own.
+        response.headers.setdefault("Cache-Control", "private")
         return self._cors(request, response)
 
     def matches(self, method: str, path: str) -> bool:

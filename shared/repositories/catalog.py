@@ -12,7 +12,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shared.db.models import Node, NodeVersion, Publisher
 from shared.db.types import utcnow
+from shared.page_memo import PageMemo
+from shared.repositories import listing, views
 from shared.repositories.ports import NodeFilter
+from shared.repositories.views import NodeView, VersionView
 from shared.statuses import INSTALLABLE, NodeStatus, PublisherStatus
 
 # The column each `sort` value a client may ask for orders by: the names of shared/repositories/ports.py's SORTABLE
@@ -37,8 +40,9 @@ def _json_list_has_any(column: Any, values: list[str]) -> ColumnElement[bool]:
 
 
 class Nodes:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, memo: PageMemo | None = None) -> None:
         self.s = session
+        self._memo = memo  # what this instance knows of its listings' counts and page starts (shared/page_memo.py)
 
     def get(self, node_id: str) -> Node | None:
         return self.s.get(Node, node_id)
@@ -123,6 +127,22 @@ class Nodes:
         found = {n.id: n for n in self.s.scalars(select(Node).where(Node.id.in_(ids))).unique().all()}
         return [found[i] for i in ids if i in found], total
 
+    def listing(self, f: NodeFilter, page: int, limit: int) -> tuple[list[NodeView], dict[str, VersionView], int]:
+        """One page of the nodes `f` selects, as rows, each with its latest installable version, and the number of
+        matches: a seek from the page before (the count and the page starts remembered per catalog tag)."""
+        order: list[tuple[Any, bool]] = [(SORTABLE[name], desc) for name, desc in f.sort]
+        order.append((Node.id, False))  # a total order keeps pages stable while clients walk them
+        entry = listing.entry(self._memo, f)
+        ids, total = listing.page_ids(
+            self.s, self._filtered(f), order, entry, page, limit, seekable=listing.seekable(f)
+        )
+        found, latest = views.records(self.s, ids)
+        return views.in_order(ids, found), latest, total
+
+    def records(self, node_ids: Sequence[str]) -> tuple[dict[str, NodeView], dict[str, VersionView]]:
+        """These nodes as rows, and each one's latest installable version."""
+        return views.records(self.s, node_ids)
+
     def count_downloads(self, node_id: str, count: int) -> None:
         self.s.execute(update(Node).where(Node.id == node_id).values(total_install=Node.total_install + count))
 
@@ -151,6 +171,28 @@ class Versions:
         stmt = select(NodeVersion).where(NodeVersion.status.in_(statuses), NodeVersion.id > after_id)
         if created_before is not None:
             stmt = stmt.where(NodeVersion.created_at < created_before)
+        return self.s.scalars(stmt.order_by(NodeVersion.id).limit(limit)).all()
+
+    def timed_out(self, *, below: int, statuses: Sequence[str], after_id: str, limit: int) -> Sequence[NodeVersion]:
+        stmt = select(NodeVersion).where(
+            NodeVersion.status.in_(statuses),
+            NodeVersion.scan_timeouts > 0,
+            NodeVersion.scan_timeouts < below,
+            NodeVersion.id > after_id,
+        )
+        return self.s.scalars(stmt.order_by(NodeVersion.id).limit(limit)).all()
+
+    def judged_before(
+        self, *, scanner_version: str, statuses: Sequence[str], after_id: str, limit: int
+    ) -> Sequence[NodeVersion]:
+        older = or_(NodeVersion.scanner_version.is_(None), NodeVersion.scanner_version != scanner_version)
+        stmt = select(NodeVersion).where(
+            NodeVersion.status.in_(statuses),
+            NodeVersion.scanned_at.is_not(None),
+            NodeVersion.scan_timeouts == 0,  # those are retried with a larger budget, or wait for an admin
+            older,
+            NodeVersion.id > after_id,
+        )
         return self.s.scalars(stmt.order_by(NodeVersion.id).limit(limit)).all()
 
     def find(self, node_id: str, version: str, *, lock: bool = False) -> NodeVersion | None:

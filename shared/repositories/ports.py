@@ -6,13 +6,14 @@ The filters the listings take live here too, free of SQL."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from shared.auth.identity import Identity
 from shared.db.models import AuditEntry, ComfyNode, Node, NodeVersion, PersonalAccessToken, Publisher, User
+from shared.repositories.views import NodeRecord, VersionRecord
 from shared.statuses import INSTALLABLE
 
 # The fields `/nodes` may sort by (wire names; shared/repositories/catalog.py maps each to a column).
@@ -115,6 +116,16 @@ class NodesRepository(Protocol):
 
     def page(self, f: NodeFilter, page: int, limit: int) -> tuple[Sequence[Node], int]: ...
 
+    def listing(
+        self, f: NodeFilter, page: int, limit: int
+    ) -> tuple[Sequence[NodeRecord], Mapping[str, VersionRecord], int]:
+        """One page of the nodes `f` selects, each one's latest installable version, and the number of matches."""
+        ...
+
+    def records(self, node_ids: Sequence[str]) -> tuple[Mapping[str, NodeRecord], Mapping[str, VersionRecord]]:
+        """These nodes (any status), and each one's latest installable version."""
+        ...
+
     def count_downloads(self, node_id: str, count: int) -> None: ...
 
     def touch(self, node_id: str) -> None: ...
@@ -133,6 +144,18 @@ class VersionsRepository(Protocol):
         self, *, created_before: datetime | None, statuses: Sequence[str], after_id: str, limit: int
     ) -> Sequence[NodeVersion]:
         """Versions in the given statuses (and older than a time, if given), in id order after a cursor."""
+        ...
+
+    def timed_out(self, *, below: int, statuses: Sequence[str], after_id: str, limit: int) -> Sequence[NodeVersion]:
+        """Versions in the given statuses whose last scans ran out of time, fewer than `below` times in a row, in id
+        order after a cursor."""
+        ...
+
+    def judged_before(
+        self, *, scanner_version: str, statuses: Sequence[str], after_id: str, limit: int
+    ) -> Sequence[NodeVersion]:
+        """Versions in the given statuses that a scanner other than `scanner_version` judged (or one from before the
+        version was recorded) and whose last scan did not run out of time, in id order after a cursor."""
         ...
 
     def find(self, node_id: str, version: str, *, lock: bool = False) -> NodeVersion | None: ...
@@ -248,3 +271,13 @@ class AppliedEventsRepository(Protocol):
     def first_time(self, consumer: str, event_id: str) -> bool:
         """Record the event; False if this consumer has applied it before (the caller then does nothing)."""
         ...
+
+
+@dataclass(frozen=True)
+class AdminVersionFilter:
+    """GET /admin/nodeversions: every field narrows; empty ones do not."""
+
+    node_id: str | None = None
+    statuses: tuple[str, ...] = ()  # short names
+    status_reason: str = ""  # a piece of the reason, any case
+    include_deleted: bool = False

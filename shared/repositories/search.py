@@ -225,6 +225,11 @@ class Search:
         return _Sql(self.s.get_bind().dialect.name)
 
     # -- search ----------------------------------------------------------------------------------------------
+    def ranked(self, query: str, f: SearchFilters, upto: int) -> tuple[list[str], int]:
+        """The first `upto` visible node ids, best first, and the number of matches (what a memo of this search
+        keeps, so that its next pages cost nothing)."""
+        return self.find(query, f, 1, upto)
+
     def find(self, query: str, f: SearchFilters, page: int, limit: int) -> tuple[list[str], int]:
         """One page of visible node ids, best first, and the number of matches. Typo-tolerant matching is the
         fallback when no node has every word."""

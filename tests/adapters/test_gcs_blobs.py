@@ -378,3 +378,12 @@ def test_importing_the_adapter_does_not_import_the_sdk() -> None:
         timeout=30,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_data_objects_are_replaced_in_place_and_missing_ones_read_as_none(store: GcsBlobStore, endpoint: str) -> None:
+    path = "_scanner/osv-pypi-malicious.json"
+    assert store.read_data(path) is None
+    store.write_data(path, b'{"records": []}')
+    store.write_data(path, b'{"records": [1]}')  # the refresh replaces the snapshot: no create-only here
+    assert store.read_data(path) == b'{"records": [1]}'
+    assert not store.exists(path)  # never in the quarantine

@@ -98,6 +98,8 @@ def _slug(c: Caller) -> str:
 MATRIX: dict[str, Row[World, Caller]] = {
     "billingHealth": Row(lambda w, c: Call("/billing/health"), anyone(200), mutates=False),
     "getBillingOpenapi": Row(lambda w, c: Call("/billing/openapi"), anyone(200), mutates=False),
+    "getBillingDocs": Row(lambda w, c: Call("/billing/docs"), anyone(200), mutates=False),
+    "getBillingDocsAsset": Row(lambda w, c: Call("/billing/docs/swagger-ui.css"), anyone(200), mutates=False),
     "GetFeatures": Row(lambda w, c: Call("/features"), anyone(200), mutates=False),
     # Every person of the world is a customer already: a repeat sign-up answers 200 and changes nothing.
     "CreateCustomer": Row(lambda w, c: Call("/customers", {}), customers(200, *EVERY_CUSTOMER), mutates=False),

@@ -20,7 +20,7 @@ from tests.support import RegistryClient
 
 METHODS = ("get", "put", "post", "delete", "patch")
 ERROR_REF = "#/components/schemas/ErrorResponse"
-NO_DATABASE = ("billingHealth", "getBillingOpenapi")
+NO_DATABASE = ("billingHealth", "getBillingOpenapi", "getBillingDocs", "getBillingDocsAsset")
 
 
 @pytest.fixture(scope="module")
@@ -92,5 +92,5 @@ def test_security_is_declared_exactly_where_handlers_check_it(spec: dict[str, An
 
 def test_the_served_document_is_the_assembled_yaml(api: RegistryClient) -> None:
     served = api.get("/billing/openapi")
-    assert served.status_code == 200 and served.get_json() == meta.spec()
+    assert served.status_code == 200 and {**served.get_json(), "servers": meta.spec()["servers"]} == meta.spec()
     assert router().matches("GET", "/billing/health")

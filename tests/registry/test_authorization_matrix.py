@@ -11,6 +11,7 @@ mutating route also proves its function's grants suffice."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
@@ -21,15 +22,18 @@ from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
 from functions.registry.app import all_routes
+from functions.registry.publishing.usecases.claims import UNCLAIMED_PUBLISHER_ID
 from shared import naming, version_numbers
 from shared.auth import secrets
-from shared.db.models import ComfyNode, Node, NodeVersion, PersonalAccessToken, PublisherPermission, User
+from shared.db.models import ComfyNode, Node, NodeVersion, PersonalAccessToken, Publisher, PublisherPermission, User
 from shared.db.types import utcnow
 from shared.http.router import Route
 from shared.statuses import VersionStatus
 from tests.fuzz.seed import ci_run
 from tests.matrix import Access, Call, Row, check_row, rows_name_every_caller
+from tests.registry.github_support import FakeGitHub
 from tests.registry.oidc_support import ServiceAuth
+from tests.registry.release_support import release_payload, signed
 from tests.support import RegistryClient
 
 MUTATING = [r for r in all_routes() if r.method in ("POST", "PUT", "DELETE", "PATCH")]
@@ -97,6 +101,17 @@ def publish_body(world: World, caller: Caller) -> dict[str, Any]:
     }
 
 
+def release_delivery(world: World, caller: Caller) -> Call:
+    """GitHub's signed delivery for the anonymous caller (the signature is its only credential); the same body
+    unsigned, with their own credentials, for everyone else."""
+    payload = release_payload("v9.9.9")
+    raw, headers = signed(payload)
+    if caller is not C.ANONYMOUS:
+        del headers["X-Hub-Signature-256"]
+    assert raw == json.dumps(payload).encode()  # what api.call sends for json_body
+    return Call("/releases", payload, headers={k: v for k, v in headers.items() if k != "Content-Type"})
+
+
 def _slug(caller: Caller) -> str:
     return caller.name.lower().replace("_", "-")
 
@@ -157,6 +172,15 @@ MATRIX: dict[str, Row[World, Caller]] = {
     # People may read CI results but not upload them: a person's login is known, and refused with 403.
     "postUploadArtifact": Row(lambda w, c: Call("/upload-artifact", ci_run()), services(200, people_status=403)),
     "reindexNodes": Row(lambda w, c: Call("/nodes/reindex"), services(202)),
+    "UpdateGithubStars": Row(lambda w, c: Call("/nodes/update-github-stars"), services(200)),
+    "ClaimMyNode": Row(
+        lambda w, c: Call("/publishers/pub/nodes/unclaimed/claim-my-node", {"GH_TOKEN": "gh-token"}),
+        people(204, C.OWNER),
+    ),
+    "ProcessReleaseWebhook": Row(
+        release_delivery,
+        Access({C.ANONYMOUS: 200}, {c: 401 for c in (*PEOPLE, C.SERVICE, C.OTHER_SERVICE)}, NOT_PUBLISHING),
+    ),
     "ComfyNodesBackfill": Row(lambda w, c: Call("/comfy-nodes/backfill"), services(200)),
 }
 
@@ -190,6 +214,7 @@ def build_world(api: RegistryClient) -> World:
     world.tokens[C.EXPIRED_TOKEN] = api.create_token("owner", "pub", expires_in_days=1)
     world.tokens[C.OTHER_PUBLISHER_TOKEN] = api.create_token("stranger", "elsewhere")
     world.owner_token_id = _token_id(api, world.tokens[C.OWNER])
+    api.use(github=FakeGitHub(stars_of={"o/unclaimed": 42}, users={"gh-token": ("owner-gh", {"o/unclaimed": "push"})}))
     expired_id = _token_id(api, world.tokens[C.EXPIRED_TOKEN])
     with api.container.sessions() as s:
         s.execute(update(User).where(User.id == "banned").values(status="banned", is_admin=True))
@@ -201,6 +226,18 @@ def build_world(api: RegistryClient) -> World:
         )
         for node_id, status in (("node", "active"), ("banned-node", "banned")):
             s.add(Node(id=node_id, normalized_id=naming.fold(node_id), publisher_id="pub", name=node_id, status=status))
+        # A node nobody has claimed yet, whose repository the owner's GitHub user may push to.
+        s.add(Publisher(id=UNCLAIMED_PUBLISHER_ID, name="Unclaimed"))
+        s.flush()
+        s.add(
+            Node(
+                id="unclaimed",
+                normalized_id="unclaimed",
+                publisher_id=UNCLAIMED_PUBLISHER_ID,
+                name="unclaimed",
+                repository_url="https://github.com/o/unclaimed",
+            )
+        )
         s.flush()
         active = _version(s, "1.0.0", VersionStatus.ACTIVE, "success")
         _version(s, "1.1.0", VersionStatus.PENDING, "pending")
@@ -226,13 +263,13 @@ def _version(s: Any, version: str, status: str, extract: str) -> NodeVersion:
 
 
 def send(api: RegistryClient, service: ServiceAuth, route: Route, call: Call, caller: Caller) -> TestResponse:
-    kw: dict[str, Any] = {"json_body": call.json_body, "query": call.query}
+    kw: dict[str, Any] = {"json_body": call.json_body, "query": call.query, "headers": dict(call.headers or {})}
     if caller in UIDS:
         kw.update(as_=UIDS[caller], admin=caller is C.ADMIN_CLAIM)
     elif caller is C.SERVICE:
-        kw["headers"] = service.headers()
+        kw["headers"].update(service.headers())
     elif caller is C.OTHER_SERVICE:
-        kw["headers"] = service.headers(INTRUDER)
+        kw["headers"].update(service.headers(INTRUDER))
     return api.call(route.method, call.path, **kw)
 
 

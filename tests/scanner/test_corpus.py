@@ -13,17 +13,21 @@ from tests.scanner.support import sample_zip, samples, scan_bytes
 
 # What each malicious sample must at least be caught by (it may trip more).
 EXPECTED = {
+    "compromised_dependency": {"DEP-COMPROMISED"},
     "decoded_dropper": {"PY-OBFUSCATED-EXEC"},
+    "dynamic_names": {"PY-DYNAMIC-NAME", "SHELL-DOWNLOADER", "PY-UNSAFE-DESERIALIZE"},
     "env_sweep": {"ENV-SECRET-EXFIL"},
     "exec_literal": {"PY-EXEC-LITERAL"},
     "hidden_webhook": {"EXFIL-ENDPOINT"},
     "js_cookie_exfil": {"JS-TOKEN-EXFIL", "JS-REMOTE-CODE"},
     "js_eval_miner": {"JS-EVAL-ENCODED", "MINER"},
+    "js_fetched_code": {"JS-FETCHED-EXEC"},
     "key_grabber": {"CREDENTIAL-ACCESS", "EXFIL-ENDPOINT"},
     "llmvision_deps": {"DEP-URL"},
     "llmvision_stealer": {"CREDENTIAL-ACCESS", "EXFIL-ENDPOINT"},
     "native_payloads": {"NATIVE-BINARY", "PACKED-CODE"},
     "obfuscated_loaders": {"PY-OBFUSCATED-EXEC", "PY-DYNAMIC-IMPORT"},
+    "pickle_payload": {"PY-OBFUSCATED-EXEC"},
     "pip_at_import": {"PIP-INSTALL", "PIP-INSTALL-URL", "PIP-INTERNAL", "DEP-TYPOSQUAT"},
     "pyc_override": {"PACKED-CODE"},
     "pyproject_substitution": {"DEP-URL", "DEP-INDEX"},

@@ -239,3 +239,93 @@ def test_nothing_is_executed() -> None:
         "raise SystemExit('would stop the scanner if it ran')\n" + node_source("A") + "NODE_CLASS_MAPPINGS = {'A': A}\n"
     )
     assert extract({"__init__.py": source}).nodes[0].name == "A"
+
+
+V3_INIT = """from comfy_api.latest import ComfyExtension, io
+from .nodes import Blend, Counter
+
+
+class Extension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [Blend, Counter]
+
+
+async def comfy_entrypoint() -> Extension:
+    return Extension()
+"""
+V3_NODES = """from comfy_api.latest import io
+
+
+class Blend(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="Pack_Blend",
+            display_name="Blend",
+            category="image/blend",
+            description="Blends two images.",
+            inputs=[
+                io.Image.Input("a"),
+                io.Float.Input("factor", default=0.5, min=0.0, max=1.0),
+                io.Combo.Input("mode", options=["normal", "multiply"]),
+                io.Mask.Input("mask", optional=True),
+            ],
+            outputs=[io.Image.Output(display_name="blended"), io.ClipVision.Output()],
+            is_output_node=True,
+        )
+
+    @classmethod
+    def execute(cls, a, factor, mode, mask=None) -> io.NodeOutput:
+        return io.NodeOutput(a)
+
+
+class Counter(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        schema = io.Schema(node_id="Pack_Counter", display_name="Counter", category="utils",
+                           inputs=[io.Int.Input("start", default=0)], outputs=[io.Int.Output()], is_deprecated=True)
+        return schema
+
+    @classmethod
+    def execute(cls, start):
+        return io.NodeOutput(start + 1)
+"""
+
+
+def test_v3_nodes_come_out_in_the_v1_shape() -> None:
+    result = extract({"__init__.py": V3_INIT, "nodes.py": V3_NODES})
+    assert (result.status, result.reason) == ("success", "")
+    blend, counter = result.nodes
+    assert (blend.name, blend.display_name, blend.class_name, blend.file) == (
+        "Pack_Blend",
+        "Blend",
+        "Blend",
+        "nodes.py",
+    )
+    assert (blend.category, blend.description, blend.function) == ("image/blend", "Blends two images.", "execute")
+    assert blend.input_types == {
+        "required": {
+            "a": ["IMAGE"],
+            "factor": ["FLOAT", {"default": 0.5, "min": 0.0, "max": 1.0}],
+            "mode": [["normal", "multiply"]],
+        },
+        "optional": {"mask": ["MASK"]},
+    }
+    assert (blend.return_types, blend.return_names) == (["IMAGE", "CLIP_VISION"], ["blended", "CLIP_VISION"])
+    assert (blend.output_node, blend.deprecated) == (True, False)
+    assert (counter.name, counter.deprecated, counter.return_types) == ("Pack_Counter", True, ["INT"])
+    # Stored like V1 nodes: the same columns.
+    assert json.loads(blend.db_fields()["input_types"])["optional"] == {"mask": ["MASK"]}
+
+
+def test_v3_and_v1_nodes_of_one_pack_are_both_extracted() -> None:
+    init = V3_INIT + "from .old import Legacy\nNODE_CLASS_MAPPINGS = {'Legacy': Legacy}\n"
+    result = extract({"__init__.py": init, "nodes.py": V3_NODES, "old.py": node_source("Legacy")})
+    assert [n.name for n in result.nodes] == ["Legacy", "Pack_Blend", "Pack_Counter"]
+
+
+def test_a_v3_entrypoint_in_a_submodule_and_an_unreadable_schema() -> None:
+    nodes = V3_NODES.replace("return io.Schema(\n            node_id=", "return make_schema(\n            x=")
+    result = extract({"__init__.py": "from .ext import comfy_entrypoint\n", "ext.py": V3_INIT, "nodes.py": nodes})
+    assert [n.name for n in result.nodes] == ["Blend", "Pack_Counter"]
+    assert result.nodes[0].unresolved == ["define_schema"] and result.status == "partial"

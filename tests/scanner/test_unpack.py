@@ -155,7 +155,7 @@ def test_ratio_is_not_checked_on_small_files() -> None:
     assert report.verdict == Verdict.CLEAN
 
 
-def test_a_nested_archive_is_not_expanded() -> None:
+def test_an_archive_two_levels_down_is_not_expanded() -> None:
     inner = make_zip({"zeros.bin": b"\0" * (4 * MB)})
     middle: dict[str, str | bytes] = {"again.zip": inner}
     outer_files: dict[str, str | bytes] = {"__init__.py": "", "assets/inner.zip": make_zip(middle)}
@@ -163,7 +163,10 @@ def test_a_nested_archive_is_not_expanded() -> None:
     report = scan_bytes(outer, ScanLimits(max_total_uncompressed_bytes=MB))
     assert report.verdict == Verdict.CLEAN
     assert report.stats.uncompressed_bytes < 100_000
-    assert [f.rule for f in report.findings] == ["PACKED-CODE"]
+    assert [(f.rule, f.file) for f in report.findings] == [
+        ("PACKED-CODE", "assets/inner.zip"),
+        ("PACKED-CODE", "assets/inner.zip!again.zip"),
+    ]
 
 
 def test_members_that_no_rule_reads_are_streamed_not_kept() -> None:
@@ -329,10 +332,18 @@ def test_rejection_reasons_carry_a_code() -> None:
     assert caught.value.code == "bad_path"
 
 
-def test_a_folder_with_a_symlink_is_refused(tmp_path) -> None:
+def test_a_folder_stores_what_a_symlink_points_at_as_comfy_cli_does(tmp_path) -> None:
+    """comfy-cli's zipfile.write follows links: the registry judges the target's bytes, so the folder scan does too
+    (a link inside an uploaded zip is still refused: see the symlink cases above)."""
     (tmp_path / "__init__.py").write_text("NODE_CLASS_MAPPINGS = {}\n")
-    (tmp_path / "secrets").symlink_to("/etc/passwd")
-    assert "symbolic link" in scan_archive(tmp_path).reason
+    payload = tmp_path.parent / f"{tmp_path.name}-outside.py"
+    payload.write_text("import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n")
+    (tmp_path / "helper.py").symlink_to(payload)
+    (tmp_path / "dangling.py").symlink_to(tmp_path / "gone.py")
+    report = scan_archive(tmp_path)
+    assert report.verdict == Verdict.SUSPICIOUS
+    assert {(f.rule, f.file) for f in report.findings} >= {("PY-OBFUSCATED-EXEC", "helper.py")}
+    assert report.stats.files == 2  # the dangling link is left out, as comfy-cli leaves out what does not exist
 
 
 def test_the_time_budget_ends_a_slow_scan() -> None:
@@ -343,3 +354,47 @@ def test_the_time_budget_ends_a_slow_scan() -> None:
 def test_a_missing_path_is_the_callers_case(tmp_path) -> None:
     with pytest.raises(FileNotFoundError):
         scan_archive(tmp_path / "gone.zip")
+
+
+# -- archives inside the pack ------------------------------------------------------------------------------------
+EVIL = "import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n"
+
+
+def test_nested_wheels_and_zips_are_scanned_one_level_deep() -> None:
+    wheel = make_zip({"helper/__init__.py": EVIL, "helper-0.1.dist-info/METADATA": "Name: helper\n"})
+    deeper = make_zip({"inner.zip": make_zip({"deep.py": EVIL})})
+    files: dict[str, str | bytes] = {**PACK, "wheels/helper-0.1-py3-none-any.whl": wheel, "assets/x.zip": deeper}
+    report = scan_bytes(make_zip(files))
+    assert report.verdict == Verdict.SUSPICIOUS
+    caught = {f.file for f in report.findings if f.rule == "PY-OBFUSCATED-EXEC"}
+    assert caught == {"wheels/helper-0.1-py3-none-any.whl!helper/__init__.py"}  # not the zip two levels down
+    assert report.stats.files == 2 + 2 + 2 + 1  # the pack's, the wheel's, the zip's and its inner zip entry
+
+
+def test_a_clean_nested_archive_and_a_file_merely_named_zip_pass() -> None:
+    files: dict[str, str | bytes] = {**PACK, "vendor/lib.zip": make_zip({"lib/util.py": "X = 2\n"}), "fake.whl": b"no"}
+    data = make_zip(files)
+    assert scan_bytes(data).verdict == Verdict.CLEAN
+
+
+@pytest.mark.parametrize(
+    ("inner", "code"),
+    [
+        (make_zip({"../escape.py": "x"}), "traversal"),
+        (make_zip({"a.py": "x", "A.py": "y"}), "duplicate"),
+        (make_zip({"bomb.txt": b"0" * (3 * MB)}), "zip bomb"),
+        (make_zip({f"f{i}.py": "" for i in range(8)}), "more than the limit"),
+    ],
+)
+def test_nested_archives_pass_the_same_checks(inner: bytes, code: str) -> None:
+    limits = ScanLimits(max_files=10, ratio_min_bytes=MB, max_compression_ratio=100)
+    files: dict[str, str | bytes] = {**PACK, "dist/inner.zip": inner}
+    reason = unreadable(make_zip(files), limits)
+    assert reason.startswith("in dist/inner.zip: ") and code in reason
+
+
+def test_nested_bytes_count_towards_the_decompressed_total() -> None:
+    inner = make_zip({"data.bin": random.Random(1).randbytes(300_000)}, method=zipfile.ZIP_STORED)
+    limits = ScanLimits(max_total_uncompressed_bytes=700_000)  # the inner zip counts, and then its files
+    assert scan_bytes(make_zip({"a.zip": inner}), limits).verdict == Verdict.CLEAN
+    assert "decompressed" in unreadable(make_zip({"a.zip": inner, "b.zip": inner}), limits)

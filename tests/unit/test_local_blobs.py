@@ -149,3 +149,14 @@ def test_the_signing_key_survives_a_restart(tmp_path: Path) -> None:
     url = before.signed_upload_url(PATH, "application/zip", 100)
     after = LocalBlobStore(tmp_path, "http://x", persistent_key(tmp_path / "signing.key"), incoming_bucket="in")
     assert _put(after, url, b"zip").status_code == 200
+
+
+def test_data_objects_are_replaced_atomically_beside_the_releases(store: LocalBlobStore) -> None:
+    path = "_scanner/osv-pypi-malicious.json"
+    assert store.read_data(path) is None
+    store.write_data(path, b"first")
+    store.write_data(path, b"second")
+    assert store.read_data(path) == b"second" and not store.exists(path)
+    assert not list(store.root.rglob(".upload-*"))  # no temporary file left behind
+    with pytest.raises(InvalidInput):
+        store.write_data("../escape.json", b"x")

@@ -10,6 +10,7 @@ import pytest
 from functions.registry.common.nodes import NodeFields
 from functions.registry.community import usecases as community
 from functions.registry.moderation import usecases as moderation
+from shared.adapters.cdn import RecordingCdnInvalidator
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.events import AuditAction, EventType
 from shared.settings import Settings
@@ -18,6 +19,7 @@ from tests.fakes import FakeBlobs, FakeUnitOfWork, Store, person
 from tests.usecases.world import ADMIN, ALICE, publish, publisher, released
 
 Uow = Callable[[], FakeUnitOfWork]
+CDN = RecordingCdnInvalidator()  # what the bans below send to the CDN; the tests that check it have their own
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def released_pack(uow: Uow, store: Store, blobs: FakeBlobs, settings: Settings) 
 def test_a_publisher_ban_cascades_and_withdraws_every_archive(uow: Uow, released_pack: Store, blobs: FakeBlobs) -> None:
     store = released_pack
     audited = len(store.audit)
-    moderation.ban_publisher(uow(), blobs, ADMIN, "alice-pub", "malware")
+    moderation.ban_publisher(uow(), blobs, CDN, ADMIN, "alice-pub", "malware")
     assert store.publishers["alice-pub"].status == PublisherStatus.BANNED
     assert {n.status for n in store.nodes.values()} == {NodeStatus.BANNED}
     assert store.users["alice"].status == UserStatus.BANNED
@@ -47,20 +49,20 @@ def test_a_publisher_ban_cascades_and_withdraws_every_archive(uow: Uow, released
 
 def test_an_unban_leaves_what_another_ban_did(uow: Uow, released_pack: Store, blobs: FakeBlobs) -> None:
     store = released_pack
-    moderation.ban_node(uow(), blobs, ADMIN, "alice-pub", "other", "stolen code")
-    moderation.ban_publisher(uow(), blobs, ADMIN, "alice-pub", "malware")
+    moderation.ban_node(uow(), blobs, CDN, ADMIN, "alice-pub", "other", "stolen code")
+    moderation.ban_publisher(uow(), blobs, CDN, ADMIN, "alice-pub", "malware")
     moderation.unban_publisher(uow(), ADMIN, "alice-pub", "appeal")
     assert (store.nodes["pack"].status, store.nodes["other"].status) == (NodeStatus.ACTIVE, NodeStatus.BANNED)
     with pytest.raises(Forbidden, match="not admin"):
-        moderation.ban_node(uow(), blobs, ALICE, "alice-pub", "pack", "")
+        moderation.ban_node(uow(), blobs, CDN, ALICE, "alice-pub", "pack", "")
 
 
 def test_a_node_ban_made_during_a_publisher_ban_outlives_its_unban(
     uow: Uow, released_pack: Store, blobs: FakeBlobs
 ) -> None:
     store = released_pack
-    moderation.ban_publisher(uow(), blobs, ADMIN, "alice-pub", "malware")
-    moderation.ban_node(uow(), blobs, ADMIN, "alice-pub", "other", "stolen code")  # already banned, now for itself
+    moderation.ban_publisher(uow(), blobs, CDN, ADMIN, "alice-pub", "malware")
+    moderation.ban_node(uow(), blobs, CDN, ADMIN, "alice-pub", "other", "stolen code")  # already banned, now for itself
     moderation.unban_publisher(uow(), ADMIN, "alice-pub", "appeal")
     assert (store.nodes["pack"].status, store.nodes["other"].status) == (NodeStatus.ACTIVE, NodeStatus.BANNED)
 
@@ -68,19 +70,48 @@ def test_a_node_ban_made_during_a_publisher_ban_outlives_its_unban(
 def test_an_admin_member_cannot_ban_their_own_publisher(uow: Uow, blobs: FakeBlobs) -> None:
     publisher(uow, "root-pub", owner="root")
     with pytest.raises(Conflict, match="member"):
-        moderation.ban_publisher(uow(), blobs, ADMIN, "root-pub", "x")
+        moderation.ban_publisher(uow(), blobs, CDN, ADMIN, "root-pub", "x")
 
 
 def test_flagging_a_version_needs_a_reason_and_withdraws_it(uow: Uow, released_pack: Store, blobs: FakeBlobs) -> None:
     flag = moderation.VersionStatusChange(status=VersionStatus.FLAGGED)
     with pytest.raises(InvalidInput, match="status_reason is required"):
-        moderation.set_version_status(uow(), blobs, ADMIN, "pack", "1.0.0", flag)
+        moderation.set_version_status(uow(), blobs, CDN, ADMIN, "pack", "1.0.0", flag)
     flag = moderation.VersionStatusChange(status=VersionStatus.FLAGGED, status_reason="reported")
-    row = moderation.set_version_status(uow(), blobs, ADMIN, "pack", "1.0.0", flag)
+    row = moderation.set_version_status(uow(), blobs, CDN, ADMIN, "pack", "1.0.0", flag)
     assert (row.status, row.release_path) == (VersionStatus.FLAGGED, None)
     assert "alice-pub/pack/1.0.0/node.zip" not in blobs.released
     changed = released_pack.events[-1]
     assert changed.type == EventType.VERSION_STATUS_CHANGED and changed.payload["new_status"] == "flagged"
+
+
+def test_a_node_ban_invalidates_its_reads_and_the_listings_at_the_cdn(
+    uow: Uow, released_pack: Store, blobs: FakeBlobs
+) -> None:
+    cdn = RecordingCdnInvalidator()
+    moderation.ban_node(uow(), blobs, cdn, ADMIN, "alice-pub", "pack", "stolen code")
+    assert list(cdn.paths) == ["/nodes/pack", "/nodes/pack/*", "/nodes", "/nodes/search", "/versions"]
+
+
+def test_a_refused_ban_sends_nothing_to_the_cdn(uow: Uow, released_pack: Store, blobs: FakeBlobs) -> None:
+    cdn = RecordingCdnInvalidator()
+    with pytest.raises(Forbidden):
+        moderation.ban_node(uow(), blobs, cdn, ALICE, "alice-pub", "pack", "")
+    assert not cdn.paths
+
+
+def test_a_publisher_ban_and_a_flag_invalidate_their_nodes_at_the_cdn(
+    uow: Uow, released_pack: Store, blobs: FakeBlobs
+) -> None:
+    cdn = RecordingCdnInvalidator()
+    flag = moderation.VersionStatusChange(status=VersionStatus.FLAGGED, status_reason="reported")
+    moderation.set_version_status(uow(), blobs, cdn, ADMIN, "other", "1.0.0", flag)
+    assert list(cdn.paths)[:2] == ["/nodes/other", "/nodes/other/*"]
+    cdn.paths.clear()
+    moderation.ban_publisher(uow(), blobs, cdn, ADMIN, "alice-pub", "malware")
+    assert {"/nodes/pack", "/nodes/pack/*", "/nodes/other", "/nodes/other/*", "/nodes", "/nodes/search"} <= set(
+        cdn.paths
+    )
 
 
 def test_an_admin_node_keeps_its_publisher_and_status(uow: Uow, released_pack: Store) -> None:

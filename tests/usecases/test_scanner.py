@@ -12,6 +12,7 @@ import pytest
 from functions.registry.moderation import usecases as moderation
 from functions.scanner import apply, release
 from functions.scanner.limits import ScanLimits
+from shared.adapters.cdn import RecordingCdnInvalidator
 from shared.events import EventType
 from shared.settings import Settings
 from shared.statuses import VersionStatus
@@ -102,7 +103,7 @@ def test_the_sweep_scans_what_was_left_pending_and_releases_what_is_due(
 
 def test_release_events_follow_bans_and_unbans(uow: Uow, store: Store, blobs: FakeBlobs, pending: str) -> None:
     apply.scan_stored(uow(), blobs, LIMITS, pending, "event-1")
-    moderation.ban_node(uow(), blobs, ADMIN, "alice-pub", "pack", "stolen")
+    moderation.ban_node(uow(), blobs, RecordingCdnInvalidator(), ADMIN, "alice-pub", "pack", "stolen")
     assert not blobs.released
     # Applying the ban's event again is harmless; the unban's event brings the release back.
     assert release.apply_event(uow, blobs, EventType.NODE_BANNED, {"node_id": "pack"}) == {"unchanged": 1}

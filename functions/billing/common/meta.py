@@ -10,6 +10,7 @@ from typing import Any
 from flask import Request, Response
 
 from shared.bootstrap import Container
+from shared.http import docs
 from shared.http.responses import json_response
 from shared.http.router import Route
 from shared.openapi import assemble
@@ -28,10 +29,20 @@ def health(request: Request, c: Container) -> Response:
 
 
 def openapi(request: Request, c: Container) -> Response:
-    return json_response(spec())
+    return json_response(docs.served_spec(spec(), request, c.settings))
+
+
+def docs_page(request: Request, c: Container) -> Response:
+    return docs.page("ComfyUI billing API", "/billing/openapi", "/billing/docs")
+
+
+def docs_asset(request: Request, c: Container, name: str) -> Response:
+    return docs.asset(name)
 
 
 ROUTES = [
     Route("GET", "/billing/health", health, "billingHealth"),
     Route("GET", "/billing/openapi", openapi, "getBillingOpenapi"),
+    Route("GET", "/billing/docs", docs_page, "getBillingDocs"),
+    Route("GET", "/billing/docs/<name>", docs_asset, "getBillingDocsAsset"),
 ]

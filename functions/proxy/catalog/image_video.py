@@ -311,6 +311,8 @@ LUMA_2 = Partner(
 # -- Reve: sync; image bytes (or JSON) with the credits used in `x-reve-credits-used` -----------------------------
 # Held: ComfyUI's badge (create $0.03432, edit/remix $0.0572, their fast models $0.01001; more when upscaled) plus
 # half; charged: the credits Reve reports, at 524.48 a dollar.
+# ComfyUI's node and `comfy generate` both read the image bytes: asked for when the caller accepts anything.
+_REVE_IMAGE = "image/webp"
 _UPSCALED_CREATE = {2: usd("0.0457"), 3: usd("0.0591"), 4: usd("0.0762")}
 _UPSCALED_EDIT = {2: usd("0.0686"), 3: usd("0.0819"), 4: usd("0.0991")}
 REVE = Partner(
@@ -318,9 +320,21 @@ REVE = Partner(
     "https://api.reve.com",
     Auth.BEARER,
     (
-        Operation(POST, "/v1/image/create", SYNC, ReveCredits(usd("0.03432"), usd("0.01001"), _UPSCALED_CREATE)),
+        Operation(
+            POST,
+            "/v1/image/create",
+            SYNC,
+            ReveCredits(usd("0.03432"), usd("0.01001"), _UPSCALED_CREATE),
+            default_accept=_REVE_IMAGE,
+        ),
         *(
-            Operation(POST, f"/v1/image/{kind}", SYNC, ReveCredits(usd("0.0572"), usd("0.01001"), _UPSCALED_EDIT))
+            Operation(
+                POST,
+                f"/v1/image/{kind}",
+                SYNC,
+                ReveCredits(usd("0.0572"), usd("0.01001"), _UPSCALED_EDIT),
+                default_accept=_REVE_IMAGE,
+            )
             for kind in ("edit", "remix")
         ),
     ),

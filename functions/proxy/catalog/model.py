@@ -61,6 +61,7 @@ class Operation:
     submit_headers: Mapping[str, str] = field(default_factory=dict)  # sent upstream on this operation only
     timeout_seconds: float | None = None  # replaces the partner's
     upstream: str = ""  # the partner's own path where it differs from ours (`{name}` from our path)
+    default_accept: str = ""  # asked of the partner when the caller accepts anything (Reve: image bytes)
     failure: str = ""  # SUBMIT/POLL: an answer field whose presence means the job failed (Veo's `error`)
     output: str = ""  # SUBMIT/POLL: where a finished job's output is; finished without one, it failed
     aliases: tuple[str, ...] = ()  # SUBMIT/POLL: answer fields naming the job otherwise (Rodin's task `uuid`)

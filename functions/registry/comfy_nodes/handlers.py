@@ -81,3 +81,9 @@ def backfill(request: Request, c: Container) -> Response:
     account = service_account(request, c)
     max_node = params.integer(request.args, "max_node", 10, minimum=1, maximum=MAX_JOB_ITEMS, clamp=False)
     return json_response(serializers.requested(usecases.request_extractions(c.uow(), account, max_node)))
+
+
+def update_github_stars(request: Request, c: Container) -> Response:
+    account = service_account(request, c)
+    max_batch = params.integer(request.args, "max_batch", 100, minimum=1, maximum=MAX_JOB_ITEMS, clamp=False)
+    return json_response(serializers.stars_run(usecases.refresh_stars(c.uow(), c.github, account, max_batch)))

@@ -17,5 +17,6 @@ ROUTES = [
     Route("GET", "/comfy-nodes/<path:comfy_node_name>/node", h.node_for_comfy_node, "getNodeByComfyNodeName"),
     Route("GET", "/security-scan", h.security_scan, "securityScan"),
     Route("POST", "/nodes/reindex", h.reindex, "reindexNodes"),
+    Route("POST", "/nodes/update-github-stars", h.update_github_stars, "UpdateGithubStars"),
     Route("POST", "/comfy-nodes/backfill", h.backfill, "ComfyNodesBackfill"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.registry.comfy_nodes.usecases import ComfyNodePage, Requested
+from functions.registry.comfy_nodes.usecases import ComfyNodePage, Requested, StarsRun
 from shared import wire
 from shared.db.models import ComfyNode
 
@@ -43,4 +43,14 @@ def requested(result: Requested) -> dict[str, Any]:
     return {
         "requested": len(result.versions),
         "versions": [{"node_id": v.node_id, "version": v.version} for v in result.versions],
+    }
+
+
+def stars_run(run: StarsRun) -> dict[str, Any]:
+    return {
+        "checked": run.checked,
+        "updated": run.updated,
+        "missing": run.missing,
+        "failed": run.failed,
+        "paused_until": wire.time(run.paused_until),
     }

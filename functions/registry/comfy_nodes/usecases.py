@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from functions.registry.common.access import (
@@ -19,12 +19,14 @@ from functions.registry.common.access import (
     readable_node,
     require_owner_or_admin,
 )
+from functions.registry.common.github import repository_of
 from shared import version_numbers
 from shared.auth.identity import Identity
 from shared.db.models import ComfyNode, Node, NodeVersion
 from shared.db.types import utcnow
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unavailable
 from shared.events import AuditAction, EventType
+from shared.ports import GitHubClient
 from shared.repositories.ports import ComfyNodeFilter
 from shared.statuses import ComfyNodePolicy, NodeStatus
 from shared.uow import UnitOfWork
@@ -252,4 +254,67 @@ def request_reindex(uow: UnitOfWork, service_account: str, max_batch: int | None
             min_age_seconds=min_age.total_seconds() if min_age is not None else None,
             by=service_account,
         )
+        uow.commit()
+
+
+# -- GitHub stars ---------------------------------------------------------------------------------------------------
+STARS_JOB = "github-stars"
+STARS_CHUNK = 25  # results written per transaction: a run cut short keeps what it had learned
+STARS_FAILURES = 3  # GitHub failing this many repositories in a row ends the run (the next one goes on)
+
+
+@dataclass
+class StarsRun:
+    checked: int = 0  # nodes looked at (each moves to the back of the queue)
+    updated: int = 0  # nodes whose count was stored
+    missing: int = 0  # repositories GitHub no longer has, or URLs that name none
+    failed: int = 0  # repositories GitHub failed to answer for
+    paused_until: datetime | None = None  # GitHub's rate limit is spent until then: runs before it do nothing
+
+
+def refresh_stars(uow: UnitOfWork, github: GitHubClient, service_account: str, max_batch: int) -> StarsRun:
+    """Ask GitHub for the stars of up to `max_batch` nodes, those looked at longest ago first. A spent rate limit
+    stops the run and pauses the job until GitHub's reset; the next run after it goes on where this one stopped."""
+    now = utcnow()
+    with uow:
+        until = uow.github_stars.paused_until(STARS_JOB)
+        if until is not None and until > now:
+            return StarsRun(paused_until=until)
+        due = uow.github_stars.due(max_batch)
+    run, failures = StarsRun(), 0
+    results: list[tuple[str, int | None]] = []
+    for node_id, url in due:
+        repository = repository_of(url)
+        try:
+            stars = github.stars(*repository) if repository is not None else None
+        except RateLimited as exc:
+            run.paused_until = now + timedelta(seconds=exc.retry_after)
+            break
+        except Unavailable:
+            failures += 1
+            run.failed += 1
+            results.append((node_id, None))
+            if failures >= STARS_FAILURES:
+                break
+            continue
+        failures = 0
+        run.updated += stars is not None
+        run.missing += stars is None
+        results.append((node_id, stars))
+        if len(results) >= STARS_CHUNK:
+            _record_stars(uow, results, now, None, keep_pause=True)
+            run.checked, results = run.checked + len(results), []
+    _record_stars(uow, results, now, run.paused_until, keep_pause=False)
+    run.checked += len(results)
+    return run
+
+
+def _record_stars(
+    uow: UnitOfWork, results: list[tuple[str, int | None]], now: datetime, pause: datetime | None, *, keep_pause: bool
+) -> None:
+    with uow:
+        for node_id, stars in results:
+            uow.github_stars.record(node_id, stars, now)
+        if not keep_pause:
+            uow.github_stars.pause(STARS_JOB, pause)
         uow.commit()

@@ -4,14 +4,15 @@ publisher's listing return it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from functions.registry.common.access import check_node_id, normalized_id
 from shared import version_numbers
-from shared.db.models import Node, NodeVersion
+from shared.db.models import Node
 from shared.errors import Conflict
 from shared.repositories.ports import NodeFilter
+from shared.repositories.views import NodeRecord, VersionRecord
 from shared.uow import UnitOfWork
 
 MAX_KEY = 200  # nodes.comfyui_low_key and comfyui_high_key
@@ -19,8 +20,8 @@ MAX_KEY = 200  # nodes.comfyui_low_key and comfyui_high_key
 
 @dataclass(frozen=True)
 class NodePage:
-    nodes: Sequence[Node]
-    latest: dict[str, NodeVersion]  # node id -> its latest installable version
+    nodes: Sequence[NodeRecord]
+    latest: Mapping[str, VersionRecord]  # node id -> its latest installable version
     total: int
     page: int
     limit: int
@@ -28,8 +29,8 @@ class NodePage:
 
 def node_page(uow: UnitOfWork, f: NodeFilter, page: int, limit: int) -> NodePage:
     """One page of the nodes `f` selects, each with its latest installable version (within the caller's `with`)."""
-    rows, total = uow.nodes.page(f, page, limit)
-    return NodePage(rows, uow.versions.latest_for_nodes([n.id for n in rows]), total, page, limit)
+    rows, latest, total = uow.nodes.listing(f, page, limit)
+    return NodePage(rows, latest, total, page, limit)
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ from typing import Any
 
 from functions.registry.common.nodes import NodePage
 from shared import releases, wire
-from shared.db.models import Node, NodeVersion, PersonalAccessToken, Publisher, User
+from shared.db.models import PersonalAccessToken, User
 from shared.ports import BlobStore
+from shared.repositories.views import NodeRecord, PublisherRecord, VersionRecord
 
 
-def version(v: NodeVersion, blobs: BlobStore, *, include_reason: bool = True) -> dict[str, Any]:
+def version(v: VersionRecord, blobs: BlobStore, *, include_reason: bool = True) -> dict[str, Any]:
     return {
         "id": v.id,
         "node_id": v.node_id,
@@ -35,7 +36,7 @@ def version(v: NodeVersion, blobs: BlobStore, *, include_reason: bool = True) ->
     }
 
 
-def publisher(p: Publisher, *, members: bool = True) -> dict[str, Any]:
+def publisher(p: PublisherRecord, *, members: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": p.id,
         "name": p.name,
@@ -55,8 +56,8 @@ def publisher(p: Publisher, *, members: bool = True) -> dict[str, Any]:
 
 
 def node(
-    n: Node,
-    latest: NodeVersion | None,
+    n: NodeRecord,
+    latest: VersionRecord | None,
     blobs: BlobStore,
     *,
     with_publisher: bool = False,
@@ -76,6 +77,7 @@ def node(
         "tags": list(n.tags or []),
         "rating": (n.total_star / n.total_review) if n.total_review else 0,
         "downloads": n.total_install,
+        "github_stars": n.github_stars or 0,
         "status": wire.node_status(n.status),
         "status_detail": n.status_detail,
         "supported_os": list(n.supported_os or []),

@@ -14,4 +14,5 @@ ROUTES = [
     Route("POST", "/admin/nodes", h.create_node, "adminCreateNode"),
     Route("PUT", "/admin/nodes/<node_id>", h.update_node, "adminUpdateNode"),
     Route("GET", "/admin/audit-log", h.audit_log, "listAuditLog"),
+    Route("GET", "/admin/nodeversions", h.all_versions, "AdminListAllNodeVersions"),
 ]

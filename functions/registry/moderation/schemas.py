@@ -11,7 +11,9 @@ from werkzeug.datastructures import MultiDict
 from functions.registry.common.schemas import Body, Compatibility, NodeIn, Tag, Text
 from functions.registry.moderation.usecases import AdminNode, AuditQuery, VersionStatusChange
 from shared import wire
+from shared.errors import InvalidInput
 from shared.http import params
+from shared.repositories.ports import AdminVersionFilter
 from shared.statuses import NodeStatus
 
 Reason = Annotated[str, StringConstraints(max_length=2000)]
@@ -86,3 +88,22 @@ def audit_query(args: MultiDict[str, str]) -> AuditQuery:
 def reason(request: Request) -> str:
     """Why a ban or an unban happens; the body itself is optional."""
     return (params.json_body(request, ModerationIn).reason or "").strip()
+
+
+def admin_versions_query(args: MultiDict[str, str]) -> AdminVersionFilter:
+    """GET /admin/nodeversions: `nodeId`, `statuses` (wire or short names), `status_reason`, `include_deleted`."""
+    statuses = []
+    for raw in params.strings(args, "statuses"):
+        short = wire.parse_version_status(raw)
+        if short is None:
+            raise InvalidInput(f"Unknown version status {raw!r}", code="invalid_status")
+        statuses.append(short)
+    reason = args.get("status_reason") or ""
+    if len(reason) > params.MAX_ITEM_LENGTH:
+        raise InvalidInput(f"status_reason must be at most {params.MAX_ITEM_LENGTH} characters", code="too_long")
+    return AdminVersionFilter(
+        node_id=args.get("nodeId") or None,
+        statuses=tuple(statuses),
+        status_reason=reason,
+        include_deleted=params.flag(args, "include_deleted"),
+    )

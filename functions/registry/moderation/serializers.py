@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.registry.moderation.usecases import AuditPage
+from functions.registry.common import serializers
+from functions.registry.moderation.usecases import AuditPage, VersionPage
 from shared import wire
 from shared.db.models import AuditEntry
+from shared.ports import BlobStore
 
 
 def entry(e: AuditEntry) -> dict[str, Any]:
@@ -29,4 +31,14 @@ def audit_page(result: AuditPage) -> dict[str, Any]:
         "page": result.page,
         "limit": result.limit,
         "totalPages": wire.total_pages(result.total, result.limit),
+    }
+
+
+def version_page(result: VersionPage, blobs: BlobStore, *, with_reason: bool) -> dict[str, Any]:
+    return {
+        "page": result.page,
+        "pageSize": result.size,
+        "total": result.total,
+        "totalPages": wire.total_pages(result.total, result.size),
+        "versions": [serializers.version(v, blobs, include_reason=with_reason) for v in result.versions],
     }

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from functions.registry.common import edge
 from functions.registry.common import nodes as node_rules
 from functions.registry.common.access import admin_user, publisher_or_404
 from functions.registry.common.nodes import NodeFields
@@ -18,8 +19,8 @@ from shared.db.models import AuditEntry, Node, NodeVersion, Publisher
 from shared.db.types import utcnow
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import AuditAction, EventType
-from shared.ports import BlobStore
-from shared.repositories.ports import AuditFilter
+from shared.ports import BlobStore, CdnInvalidator
+from shared.repositories.ports import AdminVersionFilter, AuditFilter
 from shared.statuses import NodeStatus, VersionStatus
 from shared.uow import UnitOfWork
 
@@ -83,9 +84,11 @@ def _withdraw_nodes(uow: UnitOfWork, blobs: BlobStore, node_ids: Sequence[str]) 
     releases.withdraw(blobs, [(nodes[r.node_id], r) for r in uow.versions.of_nodes(node_ids)])
 
 
-def ban_publisher(uow: UnitOfWork, blobs: BlobStore, identity: Identity, publisher_id: str, reason: str) -> None:
+def ban_publisher(
+    uow: UnitOfWork, blobs: BlobStore, cdn: CdnInvalidator, identity: Identity, publisher_id: str, reason: str
+) -> None:
     """Ban the publisher, every user holding a permission on it, and its live nodes, in one transaction; none of its
-    archives stays public."""
+    archives stays public, and the CDN drops the nodes' cached reads once it commits."""
     with uow:
         admin = admin_user(uow, identity)
         publisher = publisher_or_404(uow, publisher_id)
@@ -120,6 +123,7 @@ def ban_publisher(uow: UnitOfWork, blobs: BlobStore, identity: Identity, publish
         if previous != BANNED:
             uow.emit(EventType.PUBLISHER_BANNED, publisher_id=publisher.id, by=admin.id, reason=reason)
         uow.commit()
+    cdn.invalidate(edge.node_paths(node_ids))
 
 
 def _outstanding_ban(uow: UnitOfWork, publisher_id: str) -> tuple[list[str], list[str]]:
@@ -176,10 +180,16 @@ def unban_publisher(uow: UnitOfWork, identity: Identity, publisher_id: str, reas
 
 # -- nodes -----------------------------------------------------------------------------------------------------
 def ban_node(
-    uow: UnitOfWork, blobs: BlobStore, identity: Identity, publisher_id: str, node_id: str, reason: str
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    cdn: CdnInvalidator,
+    identity: Identity,
+    publisher_id: str,
+    node_id: str,
+    reason: str,
 ) -> None:
     """Ban one node; a deleted one too, so that its publisher cannot bring it back by publishing. None of its
-    archives stays public."""
+    archives stays public, and the CDN drops its cached reads once the ban commits."""
     with uow:
         admin = admin_user(uow, identity)
         publisher, node = _publisher_node(uow, publisher_id, node_id)
@@ -192,6 +202,7 @@ def ban_node(
             admin.id, AuditAction.NODE_BAN, "node", node.id, reason, publisher_id=publisher.id, previous_status=previous
         )
         uow.commit()
+    cdn.invalidate(edge.node_paths([node.id]))
 
 
 def _status_before_ban(uow: UnitOfWork, node_id: str) -> str:
@@ -248,11 +259,17 @@ def _version_of(uow: UnitOfWork, node_id: str, version: str) -> tuple[Node, Node
 
 
 def set_version_status(
-    uow: UnitOfWork, blobs: BlobStore, identity: Identity, node_id: str, version: str, body: VersionStatusChange
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    cdn: CdnInvalidator,
+    identity: Identity,
+    node_id: str,
+    version: str,
+    body: VersionStatusChange,
 ) -> NodeVersion:
     """Set a version's status and reason (and, optionally, what it says it supports). A version leaving `active`
-    loses its public archive before the change commits; one becoming `active` is released by the scanner, which
-    the `version.status_changed` event reaches."""
+    loses its public archive before the change commits, and the CDN drops the node's cached reads after; one
+    becoming `active` is released by the scanner, which the `version.status_changed` event reaches."""
     with uow:
         admin = admin_user(uow, identity)
         node, row = _version_of(uow, node_id, version)
@@ -276,7 +293,8 @@ def set_version_status(
         uow.audit(admin.id, AuditAction.VERSION_STATUS_CHANGE, "node_version", row.id, reason, **change)
         uow.emit(EventType.VERSION_STATUS_CHANGED, **change, version_id=row.id, reason=reason, by=admin.id)
         uow.commit()
-        return row
+    cdn.invalidate(edge.node_paths([node.id]))
+    return row
 
 
 # -- admin node edits ------------------------------------------------------------------------------------------
@@ -351,3 +369,20 @@ def audit_log(uow: UnitOfWork, identity: Identity, query: AuditQuery, page: int,
         entries, total = uow.audit_log.page(f, page, limit)
         uow.commit()  # the admin's user row, refreshed from the token as every login does
         return AuditPage(entries, total, page, limit)
+
+
+# -- every version, for admins ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VersionPage:
+    versions: Sequence[NodeVersion]
+    total: int
+    page: int
+    size: int
+
+
+def all_versions(uow: UnitOfWork, identity: Identity, f: AdminVersionFilter, page: int, size: int) -> VersionPage:
+    with uow:
+        admin_user(uow, identity)
+        rows, total = uow.admin_versions.page(f, page, size)
+        uow.commit()  # the admin's user row, refreshed from the token
+        return VersionPage(rows, total, page, size)

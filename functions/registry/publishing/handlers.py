@@ -10,7 +10,7 @@ from functions.registry.common.http import caller
 from functions.registry.common.schemas import NodeIn
 from functions.registry.publishing import schemas
 from functions.registry.publishing import serializers as answers
-from functions.registry.publishing.usecases import nodes, publishers, scans, tokens, versions
+from functions.registry.publishing.usecases import claims, nodes, publishers, scans, tokens, versions
 from shared.bootstrap import Container
 from shared.http import params
 from shared.http.pages import page_args
@@ -157,3 +157,10 @@ def get_archive(request: Request, c: Container, publisher_id: str, node_id: str,
     return json_response(
         answers.archive(scans.archive_link(c.uow(), c.blobs, ttl, identity, publisher_id, node_id, version))
     )
+
+
+def claim_my_node(request: Request, c: Container, publisher_id: str, node_id: str) -> Response:
+    identity = caller(request, c)
+    body = params.json_body(request, schemas.ClaimMyNodeIn)
+    claims.claim(c.uow(), c.github, identity, publisher_id, node_id, body.GH_TOKEN)
+    return no_content()

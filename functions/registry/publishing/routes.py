@@ -28,6 +28,7 @@ ROUTES = [
     Route("PUT", NODE, h.update_node, "updateNode"),
     Route("DELETE", NODE, h.delete_node, "deleteNode"),
     Route("GET", f"{NODE}/permissions", h.node_permissions, "getPermissionOnPublisherNodes"),
+    Route("POST", f"{NODE}/claim-my-node", h.claim_my_node, "ClaimMyNode"),
     Route("POST", f"{NODE}/versions", h.publish_version, "publishNodeVersion"),
     Route("PUT", VERSION, h.update_version, "updateNodeVersion"),
     Route("DELETE", VERSION, h.delete_version, "deleteNodeVersion"),

@@ -70,3 +70,9 @@ class TokenIn(Body):
 
     def command(self) -> NewToken:
         return NewToken(**self.model_dump())
+
+
+class ClaimMyNodeIn(Body):
+    """The GitHub token whose user must have admin or push rights on the node's repository (never stored)."""
+
+    GH_TOKEN: Annotated[str, StringConstraints(max_length=1024)]

@@ -6,13 +6,14 @@ from __future__ import annotations
 from flask import Request, Response
 
 from functions.registry.common import cache, serializers
-from functions.registry.common.cache import cached_read
+from functions.registry.common.cache import cached_read, public_read
 from functions.registry.reads import schemas, usecases
 from functions.registry.reads import serializers as answers
 from shared.bootstrap import Container
 from shared.http import params
 from shared.http.pages import page_args, page_number
 from shared.http.responses import json_response
+from shared.read_cache import CachedAnswer
 
 
 @cached_read
@@ -30,12 +31,14 @@ def get_node(request: Request, c: Container, node_id: str) -> Response:
     return json_response(serializers.node(node, latest, c.blobs, translations=translations))
 
 
+@public_read
 def list_versions(request: Request, c: Container, node_id: str) -> Response:
     with_reason = params.flag(request.args, "include_status_reason")
     rows = usecases.list_versions(c.uow(), node_id, schemas.version_statuses(request.args))
     return json_response([serializers.version(v, c.blobs, include_reason=with_reason) for v in rows])
 
 
+@public_read
 def get_version(request: Request, c: Container, node_id: str, version: str) -> Response:
     return json_response(serializers.version(usecases.get_version(c.uow(), node_id, version), c.blobs))
 
@@ -47,9 +50,14 @@ def install(request: Request, c: Container, node_id: str) -> Response:
         row = usecases.install(c.uow(), c.downloads, node_id, request.args.get("version") or None)
         return json_response(serializers.version(row, c.blobs)), row.node_id
 
-    return cache.serve(request, c.read_cache, resolve, lambda hit: usecases.count_install(c.downloads, hit.subject))
+    def counted(hit: CachedAnswer) -> None:
+        usecases.count_install(c.downloads, hit.subject)
+
+    # Never kept by the CDN: every install must reach us to be counted.
+    return cache.serve(request, c, resolve, counted, public=False)
 
 
+@public_read
 def list_all_versions(request: Request, c: Container) -> Response:
     page = page_number(request.args)
     size = params.integer(request.args, "pageSize", 10, minimum=1, maximum=100, clamp=False)

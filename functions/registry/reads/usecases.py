@@ -208,8 +208,7 @@ def search_nodes(
             raise InvalidInput(f"{name} is longer than {MAX_TEXT} characters", code="query_too_long")
     ids, total = index.search(query, filters, page, limit)
     with uow:
-        rows = uow.nodes.get_many(ids)
-        latest = uow.versions.latest_for_nodes(list(rows))
+        rows, latest = uow.nodes.records(ids)
         # An external index lags the database: drop what became hidden since it was indexed.
         shown = [
             rows[i]

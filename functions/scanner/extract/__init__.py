@@ -6,6 +6,7 @@ from typing import Any
 
 from functions.scanner.extract.resolve import Mapping, Pack, Resolver, root_prefix
 from functions.scanner.extract.summary import ClassInfo, ModuleSummary, summarize
+from functions.scanner.extract.v3nodes import v3_extension_nodes
 from functions.scanner.report import ExtractedNode, Extraction
 
 __all__ = ["extract_nodes", "summarize"]
@@ -28,12 +29,14 @@ def extract_nodes(summaries: list[ModuleSummary], unparsed: list[str], max_nodes
     classes = resolver.mapping("", _CLASS_MAP)
     if resolver.dynamic:
         _collect_submodules(resolver, classes)
-    if not classes:
+    v3_nodes = v3_extension_nodes(resolver)
+    if not classes and not v3_nodes:
         if unparsed:
             resolver.note(f"{len(unparsed)} Python file(s) could not be parsed")
         return _nothing_found(resolver, root)
     displays = resolver.mapping("", _DISPLAY_MAP)
     nodes = [_node(resolver, key, module, entry, displays) for key, (module, entry) in classes.items()]
+    nodes += [node for node in v3_nodes if node.name not in classes]
     notes = list(resolver.notes)
     if len(nodes) > max_nodes:
         notes.append(f"{len(nodes)} nodes, only the first {max_nodes} kept")
@@ -49,7 +52,7 @@ def extract_nodes(summaries: list[ModuleSummary], unparsed: list[str], max_nodes
 
 def _nothing_found(resolver: Resolver, root: ModuleSummary) -> Extraction:
     if root.entrypoint:
-        reason = "the pack registers its nodes through comfy_entrypoint (V3 API), which runs code"
+        reason = "comfy_entrypoint (V3 API) names no extension class whose node list could be read"
         return Extraction(status="failed", reason=reason)
     if _CLASS_MAP in root.ops or resolver.imported("", _CLASS_MAP) is not None:
         reason = "; ".join(resolver.notes) or f"{_CLASS_MAP} is empty"

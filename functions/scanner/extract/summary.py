@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from functions.scanner.extract import v3
 from functions.scanner.extract.literal import Renderer
 
 Ref = tuple[str, ...]  # a dotted name as written: ("Foo",) or ("nodes", "Foo")
@@ -60,6 +61,8 @@ class ClassInfo:
     attrs: dict[str, Any]
     computed: list[str]  # attributes with parts the code computes (rendered as source text)
     missing: list[str]  # attributes that could not be read at all
+    schema: dict[str, Any] | None = None  # V3: what `define_schema` returns (extract/v3.py)
+    node_list: list[Ref] | None = None  # V3: the classes an extension's `get_node_list` returns
 
 
 @dataclass
@@ -70,6 +73,7 @@ class ModuleSummary:
     star_imports: list[ImportRef] = field(default_factory=list)
     ops: dict[str, list[MapOp]] = field(default_factory=dict)
     entrypoint: bool = False  # defines `comfy_entrypoint` (the V3 extension API)
+    entrypoint_ref: Ref | None = None  # the extension class it returns
 
 
 def ref_of(node: ast.AST) -> Ref | None:
@@ -126,6 +130,7 @@ def _statement(summary: ModuleSummary, statement: ast.stmt, constants: dict[str,
         _imports(summary, statement)
     elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef) and statement.name == "comfy_entrypoint":
         summary.entrypoint = True
+        summary.entrypoint_ref = v3.entrypoint_class(statement)
     elif isinstance(statement, ast.Assign | ast.AnnAssign) and statement.value is not None:
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         for target in targets:
@@ -257,6 +262,8 @@ def _class_info(node: ast.ClassDef, constants: dict[str, Any]) -> ClassInfo:
             input_types = _input_types(statement, renderer, info)
             if input_types is not None:
                 info.attrs["INPUT_TYPES"] = input_types
+    info.schema = v3.schema_of(node, renderer)
+    info.node_list = v3.node_list(node)
     return info
 
 

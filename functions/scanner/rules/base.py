@@ -23,6 +23,8 @@ RULES: dict[str, Rule] = {
         Rule("PY-EXEC-LITERAL", "a string literal run as code"),
         Rule("PY-DOWNLOAD-EXEC", "code or a program downloaded and run"),
         Rule("PY-DYNAMIC-IMPORT", "__import__ of a computed name"),
+        Rule("PY-DYNAMIC-NAME", "a process, code or native-code function reached through a name built at run time"),
+        Rule("PY-UNSAFE-DESERIALIZE", "data received at run time unpickled (not run as hidden code)"),
         Rule("PY-NATIVE-LOAD", "native code loaded or injected through ctypes"),
         Rule("SHELL-DOWNLOADER", "curl, wget, PowerShell, certutil or bitsadmin fetching something"),
         Rule("PIP-INSTALL", "pip run from code"),
@@ -38,9 +40,11 @@ RULES: dict[str, Rule] = {
         Rule("DEP-URL", "a dependency given as a URL, VCS reference or local path"),
         Rule("DEP-INDEX", "a dependency index or link source other than PyPI"),
         Rule("DEP-TYPOSQUAT", "a dependency named like a popular package"),
+        Rule("DEP-COMPROMISED", "a dependency pinned or allowed to a maliciously published release (OSV)"),
         Rule("JS-EVAL-ENCODED", "JavaScript running decoded or string code"),
         Rule("JS-TOKEN-EXFIL", "cookies or local storage read and sent away"),
         Rule("JS-REMOTE-CODE", "JavaScript loaded from another site"),
+        Rule("JS-FETCHED-EXEC", "JavaScript fetching code from another site and running it"),
         Rule("SCAN-INCOMPLETE", "a file the scanner could not fully read"),
     )
 }

@@ -7,6 +7,7 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from functions.scanner.rules import advisories
 from functions.scanner.rules.base import CRITICAL, HIGH, LOW, MEDIUM, Hit, host_of
 from functions.scanner.rules.deps import index_hit, is_url_requirement, url_dependency
 from functions.scanner.rules.hosts import is_known_download
@@ -120,6 +121,7 @@ def pip_hits(tokens: list[str], line: int | None, install_time: bool) -> Iterato
             yield Hit("PIP-INSTALL-URL", severity, line, f"pip install: {message}")
         elif (name := requirement_name(target) or "") and (real := typosquat_of(name)):
             yield Hit("DEP-TYPOSQUAT", HIGH, line, f"pip install of {name!r}, a near-copy of {real!r}")
+        yield from advisories.requirement_hits(target, line)  # known-compromised versions (rules/advisories.py)
     for option, value in pip.sources:
         if "{" not in value and (hit := index_hit(option, value, line)) is not None:
             yield Hit("PIP-INSTALL-URL", hit.severity, line, f"pip install: {hit.message}")

@@ -1,4 +1,5 @@
-"""Dependencies declared in requirements files and pyproject.toml: URLs, VCS references, indexes, typosquats."""
+"""Dependencies declared in requirements files and pyproject.toml: URLs, VCS references, indexes, typosquats, and
+known-compromised versions (`advisories`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from functions.scanner.report import Severity
+from functions.scanner.rules import advisories
 from functions.scanner.rules.base import HIGH, LOW, MEDIUM, Hit, SourceText, host_matches, host_of
 from functions.scanner.rules.hosts import (
     OFFICIAL_INDEXES,
@@ -25,6 +27,7 @@ _COMMENT = re.compile(r"(^|\s)#.*$")
 _ARCHIVE_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.]*?)-\d")
 _SCP_LIKE = re.compile(r"^([\w.-]+@[\w.-]+):(?!//)(.*)$")
 _CODE_HOSTS = frozenset({"github.com", "gitlab.com", "huggingface.co", "bitbucket.org"})
+_PER_REQUIREMENT_OPTION = re.compile(r"\s+--?[A-Za-z]")  # `name==1.0 --hash=sha256:...`
 
 
 def is_url_requirement(target: str) -> bool:
@@ -109,6 +112,7 @@ def spec_hits(spec: str, line: int | None) -> Iterator[Hit]:
         yield Hit("DEP-URL", LOW, line, f"dependency from a local path {spec[:80]!r}")
     elif (name := requirement_name(spec)) and (real := typosquat_of(name)):
         yield Hit("DEP-TYPOSQUAT", HIGH, line, f"dependency {name!r} is a near-copy of the popular {real!r}")
+    yield from advisories.requirement_hits(_PER_REQUIREMENT_OPTION.split(spec, maxsplit=1)[0], line)
 
 
 def requirements_hits(source: SourceText) -> Iterator[Hit]:
@@ -182,6 +186,10 @@ def _tool_hits(data: dict[str, Any], text: str) -> Iterator[Hit]:
                 yield Hit("DEP-URL", severity, _line_of(text, url), message)
         elif isinstance(spec, str) and (real := typosquat_of(name)) and name != "python":
             yield Hit("DEP-TYPOSQUAT", HIGH, _line_of(text, name), f"dependency {name!r} imitates {real!r}")
+        if isinstance(spec, str) and name != "python":
+            # Poetry's bare version is an exact pin; its caret and tilde forms are not PEP 440 and are skipped.
+            pep440 = f"=={spec}" if spec[:1].isdigit() else spec
+            yield from advisories.specifier_hits(name, "" if spec == "*" else pep440, _line_of(text, name))
     indexes = [*_list(poetry.get("source")), *_list(uv.get("index"))]
     for index in indexes:
         if isinstance(index, dict) and isinstance(index.get("url"), str):

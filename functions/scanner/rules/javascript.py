@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 
 from functions.scanner.report import Severity
+from functions.scanner.rules import js_fetched
 from functions.scanner.rules.base import CRITICAL, HIGH, LOW, MEDIUM, Hit, SourceText
 from functions.scanner.rules.hosts import is_local
 from functions.scanner.rules.patterns import find_endpoints
@@ -61,6 +62,7 @@ def check(source: SourceText) -> Iterator[Hit]:
             host = next(group for group in match.groups() if group)
             if not is_local(host.lower()):
                 yield _hit(source, "JS-REMOTE-CODE", MEDIUM, match.start(), f"loads code from {host}")
+    yield from js_fetched.check(source, text, lower)
     for endpoint in find_endpoints(text, lower):
         pattern = endpoint.pattern
         yield _hit(source, pattern.rule, pattern.severity, endpoint.start, pattern.message)

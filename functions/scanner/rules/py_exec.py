@@ -11,9 +11,14 @@ from functions.scanner.rules.base import CRITICAL, HIGH, LOW, MEDIUM, Hit
 from functions.scanner.rules.py_process import INTERPRETERS, commands
 from functions.scanner.rules.pyexpr import DOWNLOAD_TO_FILE, const_str, render
 from functions.scanner.rules.pyfacts import DECODED, FETCHED, PyFacts, Scope
+from functions.scanner.rules.pyfold import Folder
 
 _CODE_SINKS = {"exec", "eval", "compile", "execfile", "__import__"}
-_OBJECT_SINKS = {"types.FunctionType", "types.CodeType", "marshal.loads", "pickle.loads", "dill.loads"}
+_OBJECT_SINKS = {
+    "types.FunctionType", "types.CodeType", "marshal.loads", "pickle.loads", "dill.loads", "cloudpickle.loads",
+    "_pickle.loads",
+}  # fmt: skip
+_DESERIALIZERS = {"pickle.loads", "dill.loads", "cloudpickle.loads", "_pickle.loads"}
 _BUILTIN_PREFIXES = ("builtins.", "__builtins__.", "__builtin__.", "__builtins__.__dict__.")
 _NATIVE_LOADERS = {
     "ctypes.CDLL",
@@ -76,7 +81,9 @@ def _sink_hits(facts: PyFacts, call: ast.Call, scope: Scope, sink: str) -> Itera
     for arg in args:
         kinds |= facts.kinds_of(arg, scope)
     line = call.lineno
-    if DECODED in kinds:
+    if sink in _DESERIALIZERS and kinds & {DECODED, FETCHED} and call.args:
+        yield _deserialized(facts, call, scope, sink)
+    elif DECODED in kinds:
         yield Hit("PY-OBFUSCATED-EXEC", CRITICAL, line, f"decoded or decompressed data passed to {sink}()")
     elif FETCHED in kinds:
         yield Hit("PY-DOWNLOAD-EXEC", CRITICAL, line, f"downloaded data passed to {sink}()")
@@ -88,6 +95,14 @@ def _sink_hits(facts: PyFacts, call: ast.Call, scope: Scope, sink: str) -> Itera
             yield _literal_hit(facts, call, sink, text)
     elif sink == "__import__" and call.args and const_str(call.args[0], facts.aliases) is None:
         yield Hit("PY-DYNAMIC-IMPORT", MEDIUM, line, "__import__ of a computed module name")
+
+
+def _deserialized(facts: PyFacts, call: ast.Call, scope: Scope, sink: str) -> Hit:
+    """A payload shipped in the code and unpickled is hidden code; data received at run time is not."""
+    if Folder(facts).is_static(call.args[0], scope):
+        return Hit("PY-OBFUSCATED-EXEC", CRITICAL, call.lineno, f"an encoded payload in the code passed to {sink}()")
+    message = f"data received at run time, decoded or downloaded, passed to {sink}()"
+    return Hit("PY-UNSAFE-DESERIALIZE", MEDIUM, call.lineno, message)
 
 
 def _literal_hit(facts: PyFacts, call: ast.Call, sink: str, text: str) -> Hit:

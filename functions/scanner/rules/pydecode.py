@@ -73,7 +73,7 @@ def _method_decode(node: ast.Call, facts: PyFacts, depth: int) -> bytes | None:
     return inner
 
 
-def _apply(name: str, data: bytes, node: ast.Call, facts: PyFacts) -> bytes | None:
+def _apply(name: str, data: bytes, node: ast.Call, facts: PyFacts | None) -> bytes | None:
     last = name.rsplit(".", 1)[-1]
     root = name.split(".", 1)[0]
     if last in ("b64decode", "decodebytes", "decodestring", "standard_b64decode", "a2b_base64"):
@@ -86,7 +86,7 @@ def _apply(name: str, data: bytes, node: ast.Call, facts: PyFacts) -> bytes | No
         return binascii.unhexlify(re.sub(rb"\s", b"", data))
     if last == "decompress" and root in ("zlib", "gzip", "bz2", "lzma"):
         return _decompress(root, data)
-    if name == "codecs.decode" and len(node.args) > 1:
+    if name == "codecs.decode" and len(node.args) > 1 and facts is not None:
         codec = const_str(node.args[1], facts.aliases) or ""
         if codec.lower().replace("-", "_") in ("rot13", "rot_13"):
             return codecs.decode(data.decode("latin-1"), "rot13").encode("latin-1")
@@ -101,3 +101,26 @@ def _decompress(kind: str, data: bytes) -> bytes:
         return lzma.LZMADecompressor().decompress(data, _MAX_OUTPUT)
     wbits = 47 if kind == "gzip" else zlib.MAX_WBITS | 32  # auto-detect zlib or gzip headers
     return zlib.decompressobj(wbits).decompress(data, _MAX_OUTPUT)
+
+
+def apply_decoder(name: str, data: str | bytes, aliases: dict[str, str], extra: list[object]) -> bytes | None:
+    """What a decoder call named `name` makes of folded data (None when `name` is no decoder or it fails)."""
+    raw = data.encode("latin-1", "replace") if isinstance(data, str) else data
+    last = name.rsplit(".", 1)[-1]
+    if name == "codecs.decode" and extra and isinstance(extra[0], str):
+        if extra[0].lower().replace("-", "_") in ("rot13", "rot_13"):
+            return codecs.decode(raw.decode("latin-1"), "rot13").encode("latin-1")
+        return None
+    if last not in _DECODER_LASTS and not (last == "decompress" and name.split(".", 1)[0] in _DECOMPRESSORS):
+        return None
+    try:
+        return _apply(name, raw, ast.Call(func=ast.Name("x"), args=[], keywords=[]), None)
+    except _DECODE_ERRORS:
+        return None
+
+
+_DECODER_LASTS = frozenset(
+    {"b64decode", "decodebytes", "decodestring", "standard_b64decode", "a2b_base64", "urlsafe_b64decode",
+     "b32decode", "b16decode", "a85decode", "b85decode", "unhexlify", "a2b_hex", "fromhex"}
+)  # fmt: skip
+_DECOMPRESSORS = frozenset({"zlib", "gzip", "bz2", "lzma"})

@@ -11,7 +11,7 @@ import ast
 from dataclasses import dataclass, field
 
 from functions.scanner.rules.base import SourceText
-from functions.scanner.rules.pyexpr import is_decoder_call, is_fetch_call, is_reversed_literal, qualname, render
+from functions.scanner.rules.pyexpr import is_decoder_call, is_fetch_call, is_reversed_literal, qualname
 
 _MIN_STRING = 4
 # `os.environ` used whole (a sweep) rather than for one variable.
@@ -25,9 +25,53 @@ KINDS = (DECODED, FETCHED, SWEPT)
 class Scope:
     node: ast.AST
     parent: Scope | None
-    assigns: list[tuple[str, ast.expr]] = field(default_factory=list)
+    bound: list[tuple[str, ast.expr]] = field(default_factory=list)
+    returned: list[ast.expr] = field(default_factory=list)
+    # Statements no rule reads (pygate), whose bindings and returns are only read if the taint needs them.
+    deferred: list[ast.stmt] = field(default_factory=list)
     producing: set[str] = field(default_factory=set)  # kinds produced by expressions directly in this scope
     _taint: dict[str, set[str]] | None = None
+    _parameters: frozenset[str] | None = None
+
+    @property
+    def parameters(self) -> frozenset[str]:
+        """The names a function scope receives as arguments (run-time data, whatever an outer scope binds)."""
+        if self._parameters is None:
+            node = self.node
+            found: frozenset[str] = frozenset()
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                found = frozenset(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+            self._parameters = found
+        return self._parameters
+
+    @property
+    def assigns(self) -> list[tuple[str, ast.expr]]:
+        """(name, value) for every name this scope binds."""
+        if self.deferred:
+            self._expand()
+        return self.bound
+
+    @property
+    def returns(self) -> list[ast.expr]:
+        if self.deferred:
+            self._expand()
+        return self.returned
+
+    def _expand(self) -> None:
+        stack: list[ast.AST] = list(self.deferred)
+        self.deferred = []
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind in _SCOPES:
+                continue
+            if kind is ast.Return and node.value is not None:  # type: ignore[attr-defined]
+                self.returned.append(node.value)  # type: ignore[attr-defined]
+            elif kind in _BINDING:
+                self.bound += binding_pairs(node)
+            if kind in _COMPOUND:
+                for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                    stack.extend(getattr(node, name, ()))
 
     def chain(self) -> list[Scope]:
         scopes: list[Scope] = []
@@ -58,13 +102,16 @@ class PyFacts:
     calls: list[tuple[ast.Call, Scope]] = field(default_factory=list)
     strings: list[tuple[str, int]] = field(default_factory=list)
     sweeps: set[int] = field(default_factory=set)  # ids of `os.environ` nodes used whole
-    returns: list[tuple[ast.expr, Scope]] = field(default_factory=list)
     scopes: list[Scope] = field(default_factory=list)
     present: set[str] = field(default_factory=set)  # the kinds some expression of this module produces
     decoder_helpers: frozenset[str] = frozenset()
     fetch_helpers: frozenset[str] = frozenset()
     templates: list[ast.expr] = field(default_factory=list)
     environ_refs: list[tuple[ast.expr, ast.AST | None, Scope]] = field(default_factory=list)
+    # Calls reached through a name built at run time, by id: their plain name (pynames); names bound to lookups.
+    dynamic: dict[int, str] = field(default_factory=dict)
+    dynamic_names: set[str] = field(default_factory=set)
+    lookups_seen: set[int] = field(default_factory=set)
     _info: dict[int, ExprInfo] = field(default_factory=dict)
     _names: dict[int, str] = field(default_factory=dict)
     _imported: set[str] | None = None
@@ -75,7 +122,8 @@ class PyFacts:
     def call_name(self, call: ast.Call) -> str:
         name = self._names.get(id(call))
         if name is None:
-            name = self._names[id(call)] = qualname(call.func, self.aliases) or ""
+            name = self.dynamic.get(id(call)) or qualname(call.func, self.aliases) or ""
+            self._names[id(call)] = name
         return name
 
     @property
@@ -96,7 +144,7 @@ class PyFacts:
     def _compute_info(self, node: ast.AST) -> ExprInfo:
         names: set[str] = set()
         kinds: set[str] = set()
-        for sub in ast.walk(node):
+        for sub in iter_nodes(node):
             if isinstance(sub, ast.Name):
                 names.add(sub.id)
             elif isinstance(sub, ast.Call):
@@ -146,98 +194,25 @@ class PyFacts:
         return changed
 
 
-def build_facts(path: str, source: SourceText, tree: ast.Module, install_script: bool) -> PyFacts:
-    facts = PyFacts(path=path, source=source, tree=tree, install_script=install_script)
-    module = Scope(tree, None)
-    facts.scopes.append(module)
-    stack: list[tuple[ast.AST, Scope, ast.AST | None]] = [(tree, module, None)]
+def iter_nodes(root: ast.AST) -> list[ast.AST]:
+    """Every node under `root` (itself included), faster than `ast.walk`; contexts (Load, Store) left out."""
+    out: list[ast.AST] = []
+    stack = [root]
+    pop, push, extend, add = stack.pop, stack.append, stack.extend, out.append
+    node_type, list_type = ast.AST, list
     while stack:
-        node, scope, parent = stack.pop()
-        kind = type(node)
-        handler = _HANDLERS.get(kind)
-        inner = handler(facts, node, scope, parent) if handler is not None else scope
-        if kind in _LEAVES:
-            continue
+        node = pop()
+        add(node)
         for name in node._fields:
             value = getattr(node, name, None)
-            if isinstance(value, list):
-                stack.extend((item, inner, node) for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
-                stack.append((value, inner, node))
-    _resolve(facts)
-    return facts
+            if type(value) is list_type:
+                extend(item for item in value if isinstance(item, node_type))
+            elif isinstance(value, node_type) and not isinstance(value, ast.expr_context):
+                push(value)
+    return out
 
 
-def _scope(facts: PyFacts, node: ast.AST, scope: Scope, parent: ast.AST | None) -> Scope:
-    inner = Scope(node, scope)
-    facts.scopes.append(inner)
-    return inner
-
-
-def _import(facts: PyFacts, node: ast.AST, scope: Scope, parent: ast.AST | None) -> Scope:
-    assert isinstance(node, ast.Import | ast.ImportFrom)
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            facts.imports.append((alias.name, node.lineno))
-            if alias.asname:
-                facts.aliases[alias.asname] = alias.name
-        return scope
-    base = "." * node.level + (node.module or "")
-    for alias in node.names:
-        full = f"{base}.{alias.name}" if node.module else base + alias.name
-        facts.imports.append((full, node.lineno))
-        facts.aliases[alias.asname or alias.name] = full
-    return scope
-
-
-def _call(facts: PyFacts, node: ast.AST, scope: Scope, parent: ast.AST | None) -> Scope:
-    assert isinstance(node, ast.Call)
-    facts.calls.append((node, scope))
-    return scope
-
-
-def _return(facts: PyFacts, node: ast.AST, scope: Scope, parent: ast.AST | None) -> Scope:
-    assert isinstance(node, ast.Return)
-    if node.value is not None:
-        facts.returns.append((node.value, scope))
-    return scope
-
-
-def _constant(facts: PyFacts, node: ast.AST, scope: Scope, parent: ast.AST | None) -> Scope:
-    assert isinstance(node, ast.Constant)
-    value = node.value
-    # A bare string statement is a docstring or a comment in disguise, not data the code uses.
-    if isinstance(value, str | bytes) and len(value) >= _MIN_STRING and not isinstance(parent, ast.Expr):
-        facts.strings.append((value if isinstance(value, str) else value.decode("latin-1"), node.lineno))
-    return scope
-
-
-def _template(facts: PyFacts, node: ast.AST, scope: Scope, parent: ast.AST | None) -> Scope:
-    assert isinstance(node, ast.expr)
-    if not isinstance(parent, ast.BinOp | ast.JoinedStr) and (isinstance(node, ast.JoinedStr) or _builds_text(node)):
-        facts.templates.append(node)
-    return scope
-
-
-def _builds_text(node: ast.expr) -> bool:
-    """`"a" + b`, `b + "a"`, `"%s" % x` or `path / "x"`, not arithmetic: a text literal along the chain."""
-    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod | ast.Div):
-        right = node.right
-        if isinstance(right, ast.JoinedStr) or (isinstance(right, ast.Constant) and isinstance(right.value, str)):
-            return True
-        node = node.left
-    return isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str | bytes))
-
-
-def _environ(facts: PyFacts, node: ast.AST, scope: Scope, parent: ast.AST | None) -> Scope:
-    if (isinstance(node, ast.Attribute) and node.attr == "environ") or (
-        isinstance(node, ast.Name) and node.id == "environ"
-    ):
-        facts.environ_refs.append((node, parent, scope))
-    return scope
-
-
-def _assign(facts: PyFacts, node: ast.AST, scope: Scope, parent: ast.AST | None) -> Scope:
+def binding_pairs(node: ast.AST) -> list[tuple[str, ast.expr]]:
     pairs: list[tuple[ast.AST, ast.expr]] = []
     if isinstance(node, ast.Assign):
         pairs = [(target, node.value) for target in node.targets]
@@ -247,47 +222,15 @@ def _assign(facts: PyFacts, node: ast.AST, scope: Scope, parent: ast.AST | None)
         pairs = [(node.target, node.iter)]
     elif isinstance(node, ast.With | ast.AsyncWith):
         pairs = [(item.optional_vars, item.context_expr) for item in node.items if item.optional_vars is not None]
-    for target, value in pairs:
-        scope.assigns.extend((name, value) for name in _target_names(target))
-    return scope
+    return [(name, value) for target, value in pairs for name in _target_names(target)]
 
 
-def _subscript(facts: PyFacts, node: ast.AST, scope: Scope, parent: ast.AST | None) -> Scope:
-    if is_reversed_literal(node):
-        facts.present.add(DECODED)
-        scope.producing.add(DECODED)
-    return scope
-
-
-_HANDLERS = {
-    ast.Subscript: _subscript,
-    ast.FunctionDef: _scope,
-    ast.AsyncFunctionDef: _scope,
-    ast.Lambda: _scope,
-    ast.ClassDef: _scope,
-    ast.Import: _import,
-    ast.ImportFrom: _import,
-    ast.Call: _call,
-    ast.Return: _return,
-    ast.Constant: _constant,
-    ast.JoinedStr: _template,
-    ast.BinOp: _template,
-    ast.Attribute: _environ,
-    ast.Name: _environ,
-    ast.Assign: _assign,
-    ast.AnnAssign: _assign,
-    ast.AugAssign: _assign,
-    ast.NamedExpr: _assign,
-    ast.For: _assign,
-    ast.AsyncFor: _assign,
-    ast.comprehension: _assign,
-    ast.With: _assign,
-    ast.AsyncWith: _assign,
-}
-
-
-# Nodes without children worth visiting (a name's context, a constant's kind): most of any tree.
-_LEAVES = frozenset({ast.Name, ast.Constant, ast.alias, ast.Pass, ast.Break, ast.Continue})
+_BINDING = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith})
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+_COMPOUND = frozenset(
+    {ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match,
+     ast.ExceptHandler, ast.match_case}
+)  # fmt: skip
 
 
 def _target_names(target: ast.AST) -> list[str]:
@@ -305,13 +248,8 @@ def _target_names(target: ast.AST) -> list[str]:
     return []
 
 
-def _resolve(facts: PyFacts) -> None:
-    """What needs every import known: strings built from templates and paths, sweeps, the kinds present."""
-    for node in facts.templates:
-        _add_template(facts, node)
-    for call, _ in facts.calls:
-        if facts.call_name(call) in _PATH_BUILDERS:
-            _add_template(facts, call)
+def mark_kinds(facts: PyFacts) -> None:
+    """What needs every import known: the kinds of data present, sweeps of the environment, helpers."""
     _mark_producers(facts)
     for node, parent, scope in facts.environ_refs:
         if facts.qualname(node) == "os.environ" and _is_sweep(parent):
@@ -320,6 +258,14 @@ def _resolve(facts: PyFacts) -> None:
             scope.producing.add(SWEPT)
     if DECODED in facts.present or FETCHED in facts.present:
         _find_helpers(facts)
+
+
+def reset_kinds(facts: PyFacts) -> None:
+    facts._info.clear()
+    facts._names.clear()
+    facts._imported = None
+    for scope in facts.scopes:
+        scope._taint = None
 
 
 def _mark_producers(facts: PyFacts) -> None:
@@ -331,12 +277,6 @@ def _mark_producers(facts: PyFacts) -> None:
         if is_fetch_call(call, facts.aliases, facts.fetch_helpers, name):
             facts.present.add(FETCHED)
             scope.producing.add(FETCHED)
-
-
-def _add_template(facts: PyFacts, node: ast.expr) -> None:
-    text = render(node, facts.aliases)
-    if text and len(text.replace("{}", "")) >= _MIN_STRING:
-        facts.strings.append((text, node.lineno))
 
 
 def _is_sweep(parent: ast.AST | None) -> bool:
@@ -353,18 +293,19 @@ def _find_helpers(facts: PyFacts) -> None:
     """Functions that return decoded or fetched data count as decoders or fetchers at their call sites."""
     for _ in range(3):
         decoders, fetchers = set(facts.decoder_helpers), set(facts.fetch_helpers)
-        for value, scope in facts.returns:
+        for scope in facts.scopes:
             if not isinstance(scope.node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
-            kinds = facts.kinds_of(value, scope)
-            if DECODED in kinds:
-                decoders.add(scope.node.name)
-            if FETCHED in kinds:
-                fetchers.add(scope.node.name)
+            if not any(enclosing.producing for enclosing in scope.chain()):
+                continue  # no such data in reach: neither a value nor a name it reads carries any
+            for value in scope.returns:
+                kinds = facts.kinds_of(value, scope)
+                if DECODED in kinds:
+                    decoders.add(scope.node.name)
+                if FETCHED in kinds:
+                    fetchers.add(scope.node.name)
         if decoders == facts.decoder_helpers and fetchers == facts.fetch_helpers:
             return
         facts.decoder_helpers, facts.fetch_helpers = frozenset(decoders), frozenset(fetchers)
-        facts._info.clear()
-        for scope in facts.scopes:
-            scope._taint = None
+        reset_kinds(facts)
         _mark_producers(facts)

@@ -9,12 +9,13 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from functions.scanner.rules import py_exec, py_process, py_secrets
+from functions.scanner.rules import py_exec, py_process, py_secrets, pynames
 from functions.scanner.rules.base import HIGH, MEDIUM, Hit, SourceText
 from functions.scanner.rules.commands import downloader_hits
 from functions.scanner.rules.patterns import find_credentials, find_endpoints
 from functions.scanner.rules.pydecode import decoded_literals, looks_like_code
-from functions.scanner.rules.pyfacts import build_facts
+from functions.scanner.rules.pygate import interesting_lines
+from functions.scanner.rules.pywalk import build_facts
 
 _SEPARATOR = "\n\x00\n"
 _FALLBACK_EXEC = re.compile(r"(?<![\w.])(?:exec|eval|compile)\b\s*[(\s]")  # `exec(x)`, and Python 2's `exec x`
@@ -61,10 +62,14 @@ def parse(data: bytes, path: str) -> ast.Module | str:
 
 
 def _ast_hits(source: SourceText, tree: ast.Module, install_script: bool) -> Iterator[Hit]:
-    facts = build_facts(source.path, source, tree, install_script)
+    lines = interesting_lines(source.text)
+    if not lines:
+        return  # nothing any rule reads (pygate): no need to walk the tree
+    facts = build_facts(source.path, source, tree, install_script, lines)
     yield from py_exec.check(facts)
     yield from py_process.check(facts)
     yield from py_secrets.check(facts)
+    yield from pynames.check(facts)
     decoded = list(decoded_literals(facts))
     for text, line in decoded:
         if looks_like_code(text):

@@ -34,6 +34,9 @@ def outbound(gw: Gateway, partner: Partner, op: Operation, call: Call, credentia
         if call.query:
             url += "?" + call.query
     headers = {**call.headers, **partner_headers(partner, credential), **op.submit_headers}
+    accept = next((v for k, v in call.headers.items() if k.lower() == "accept"), "").strip()
+    if op.default_accept and accept in ("", "*/*"):  # what both real clients read, where the caller did not say
+        headers = {k: v for k, v in headers.items() if k.lower() != "accept"} | {"Accept": op.default_accept}
     headers["Accept-Encoding"] = "identity"  # bytes pass through as the partner sent them
     timeout = op.timeout_seconds or partner.timeout_seconds
     if gw.limits.timeout_cap is not None:

@@ -1,0 +1,1 @@
+"""The ComfyUI release feed (deployed as `registry-releases`)."""
