@@ -39,6 +39,13 @@ def docs_asset(request: Request, c: Container, name: str) -> Response:
 
 
 PATHS = ("health", "openapi", "docs")
+
+
+def owns(partner: str, rest: str) -> bool:
+    """Whether /proxy/<partner>/<rest> is one of the gateway's own pages (any path under /proxy/docs is)."""
+    return partner in PATHS and (not rest or partner == "docs")
+
+
 ROUTES = [
     Route("GET", "/proxy/health", health, "proxyHealth"),
     Route("GET", "/proxy/openapi", openapi, "getProxyOpenapi"),

@@ -279,7 +279,13 @@ def test_reve_answers_image_bytes_with_its_headers_and_pays_the_credits_it_repor
     assert r.headers["x-reve-credits-used"] == "18" and r.headers["x-reve-content-violation"] == "false"
     assert "Set-Cookie" not in r.headers
     assert streamed(r).startswith(b"\x89PNG")
-    edit = proxy.with_key("POST", "/proxy/reve/v1/image/edit", key, json_body={"edit_instruction": "x"})
+    edit = proxy.with_key(
+        "POST",
+        "/proxy/reve/v1/image/edit",
+        key,
+        json_body={"edit_instruction": "x"},
+        headers={"Accept": "application/json"},
+    )
     assert edit.status_code == 200 and edit.get_json()["credits_used"] == 18
     rejected = proxy.with_key("POST", "/proxy/reve/v1/image/remix", key, json_body={"prompt": "fail"})
     assert rejected.status_code == 400 and rejected.headers["x-reve-error-code"] == "PROMPT_REJECTED"

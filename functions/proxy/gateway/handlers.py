@@ -15,7 +15,7 @@ from shared.errors import MethodNotAllowed
 
 def call(request: Request, c: Container, partner: str, rest: str = "") -> Response:
     """Any method under /proxy/<partner>/...: a Firebase bearer or an API key (X-API-Key), else 401."""
-    if partner in meta.PATHS and not rest:  # /proxy/health and /proxy/openapi are GETs of the gateway's own
+    if meta.owns(partner, rest):  # /proxy/health, /proxy/openapi and /proxy/docs/* are GETs of the gateway's own
         raise MethodNotAllowed("Use one of: GET", allowed=["GET"])
     who = identify(request.headers, request.path, c.verifier, c.billing_uow)
     answer = calls.forward(gateway_of(c), who, schemas.call_from(request, partner, rest))
