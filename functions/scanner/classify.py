@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
 from enum import StrEnum
 
@@ -47,12 +46,16 @@ _REQUIREMENTS = re.compile(r"^(requirements|constraints)[\w.-]*\.(txt|in)$", re.
 
 
 def kind_of(name: str) -> Kind | None:
-    base = posixpath.basename(name)
+    base = name.rpartition("/")[2]
+    stem, dot, extension = base.rpartition(".")
+    kind = _BY_EXTENSION.get("." + extension.lower()) if dot and stem.strip(".") else None
+    if kind is not None:
+        return kind  # no source extension is .toml, .txt or .in
     if base == "pyproject.toml":
         return Kind.PYPROJECT
     if _REQUIREMENTS.match(base) or (name.lower().startswith("requirements/") and base.endswith(".txt")):
         return Kind.REQUIREMENTS
-    return _BY_EXTENSION.get(posixpath.splitext(base)[1].lower())
+    return None
 
 
 def keep_policy(limits: ScanLimits) -> KeepFor:

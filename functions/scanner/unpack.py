@@ -176,6 +176,8 @@ def _read_member(
     copy: IO[bytes] | None = None,
 ) -> Member:
     """One member, decompressed in chunks under every limit; `copy` receives all of it (a nested archive)."""
+    if copy is None and info.file_size < CHUNK:
+        return _read_small(archive, info, limits, keep_bytes, budget, name)
     ratio_cap = limits.max_compression_ratio * max(info.compress_size, 1)
     head = bytearray()
     kept = bytearray()
@@ -204,3 +206,62 @@ def _read_member(
         content=bytes(kept) if keep_bytes else None,
         truncated=size > keep_bytes > 0,
     )
+
+
+def _read_small(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ScanLimits, keep_bytes: int, budget: _Budget, name: str
+) -> Member:
+    """Most members: read whole at once (below)."""
+    data = _small_bytes(archive.fp, info) if _plain(info) else _through_zipfile(archive, info)  # type: ignore[arg-type]
+    size = len(data)
+    budget.spend(size)
+    if size > limits.max_file_bytes:
+        raise ArchiveRejected(f"{name!r} is larger than {limits.max_file_bytes} bytes", "file_too_large")
+    if size > limits.ratio_min_bytes and size > limits.max_compression_ratio * max(info.compress_size, 1):
+        raise ArchiveRejected(f"{name!r} expands more than {limits.max_compression_ratio:g} times (zip bomb)", "bomb")
+    return Member(
+        name=name,
+        size=size,
+        compressed_size=info.compress_size,
+        head=data[:HEAD],
+        content=data[:keep_bytes] if keep_bytes else None,
+        truncated=size > keep_bytes > 0,
+    )
+
+
+_LOCAL = struct.Struct("<4s22xHH")  # signature, then (past versions, flags, method, time, CRC and sizes) name and extra
+_PLAIN_FLAGS = 0x0002 | 0x0004 | 0x0008 | 0x0800  # deflate level, data descriptor, UTF-8 names
+
+
+def _plain(info: zipfile.ZipInfo) -> bool:
+    return info.compress_size < CHUNK and not info.flag_bits & ~_PLAIN_FLAGS
+
+
+def _through_zipfile(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    # zipfile stops at the declared size and checks the CRC there: a member declaring less than a chunk yields at
+    # most that, whatever its deflate stream would expand to.
+    with archive.open(info) as stream:
+        return stream.read(CHUNK)
+
+
+def _small_bytes(fp: IO[bytes], info: zipfile.ZipInfo) -> bytes:
+    """A small stored or deflated member read straight from its local header: zipfile.open costs five times the
+    read itself on a tiny file. zipfile's checks: the local header's name is the directory's, no more bytes come
+    out than declared (decompressed at most one past it; fewer is how zipfile reads an overstated size too), and
+    the CRC is right."""
+    fp.seek(info.header_offset)
+    header = fp.read(_LOCAL.size)
+    if len(header) < _LOCAL.size:
+        raise zipfile.BadZipFile(f"truncated local header of {info.orig_filename!r}")
+    signature, name_length, extra_length = _LOCAL.unpack(header)
+    encoded = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+    if signature != b"PK\x03\x04" or fp.read(name_length) != encoded:
+        raise zipfile.BadZipFile(f"local header of {info.orig_filename!r} does not match the directory")
+    fp.seek(extra_length, 1)
+    raw = fp.read(info.compress_size)
+    data = (
+        raw if info.compress_type == zipfile.ZIP_STORED else zlib.decompressobj(-15).decompress(raw, info.file_size + 1)
+    )
+    if len(data) > info.file_size or zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"{info.orig_filename!r} does not hold the bytes its headers declare")
+    return data

@@ -29,6 +29,7 @@ _LOCAL_HEADER = 30
 _MAX_COMMENT = 0xFFFF
 _WINDOWS_DEVICES = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d|conin\$|conout\$)(\..*)?$", re.IGNORECASE)
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SUPPORTED_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 _REPARSE_POINT = 0x400
 _DOS_SYSTEMS = (0, 11, 14)  # MS-DOS, NTFS, VFAT: external attributes carry DOS flags
@@ -110,7 +111,7 @@ def check_name(info: zipfile.ZipInfo, limits: ScanLimits) -> str:
     raw = info.orig_filename  # zipfile cuts `filename` at a NUL byte; the original shows the trick
     if not raw or len(raw) > limits.max_path_length:
         raise ArchiveRejected(f"entry name of length {len(raw)} is empty or too long", "bad_path")
-    if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+    if _CONTROL.search(raw):
         raise ArchiveRejected(f"control character in entry name {raw!r}", "bad_path")
     if "\\" in raw:
         raise ArchiveRejected(f"backslash in entry name {raw!r} (a path separator on Windows)", "bad_path")
@@ -178,8 +179,10 @@ def check_duplicates(names: list[str]) -> None:
         seen.add(key)
         if not name.endswith("/"):
             files.add(key)
-        parts = key.split("/")
-        parents.update("/".join(parts[:depth]) for depth in range(1, len(parts)))
+        parent = key.rpartition("/")[0]
+        while parent and parent not in parents:  # a known parent's own parents are known too
+            parents.add(parent)
+            parent = parent.rpartition("/")[0]
     clash = files & parents
     if clash:
         raise ArchiveRejected(f"{sorted(clash)[0]!r} is both a file and a directory", "duplicate")

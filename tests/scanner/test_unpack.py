@@ -167,6 +167,8 @@ def test_an_archive_two_levels_down_is_not_expanded() -> None:
         ("PACKED-CODE", "assets/inner.zip"),
         ("PACKED-CODE", "assets/inner.zip!again.zip"),
     ]
+    said = [f.message for f in report.findings]
+    assert said == ["a nested archive (its files are scanned too)", "a nested archive (not unpacked by the scanner)"]
 
 
 def test_members_that_no_rule_reads_are_streamed_not_kept() -> None:
@@ -398,3 +400,32 @@ def test_nested_bytes_count_towards_the_decompressed_total() -> None:
     limits = ScanLimits(max_total_uncompressed_bytes=700_000)  # the inner zip counts, and then its files
     assert scan_bytes(make_zip({"a.zip": inner}), limits).verdict == Verdict.CLEAN
     assert "decompressed" in unreadable(make_zip({"a.zip": inner, "b.zip": inner}), limits)
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_small_members_read_directly_match_what_zipfile_reads(method: int) -> None:
+    rng = random.Random(3)
+    files: dict[str, str | bytes] = {f"m/{i}.py": f"X = {i}\n" * rng.randint(0, 900) for i in range(40)}
+    files |= {"empty.txt": b"", "noise.bin": rng.randbytes(70_000), "utf8/é.py": "Y = 'é'\n"}
+    data = make_zip(files, method=method)
+    with io.BytesIO(data) as handle:
+        read = {m.name: m for m in iter_members(handle, ScanLimits(), lambda name: 1 << 20, ArchiveStats())}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            expected = archive.read(info)
+            member = read[info.filename]
+            assert member.size == len(expected) and member.content == expected and member.head == expected[:HEAD]
+
+
+def test_a_local_header_naming_another_file_is_refused() -> None:
+    data = make_zip({"__init__.py": "", "nodes.py": "X = 1\n"})
+    local = data.index(b"nodes.py")  # the local header comes first, the central directory's copy later
+    assert local < data.rindex(b"nodes.py")
+    tampered = data[:local] + b"nodez.py" + data[local + 8 :]  # the local header only
+    assert "malformed archive" in unreadable(tampered)
+
+
+def test_a_small_member_whose_bytes_changed_fails_its_crc() -> None:
+    data = make_zip({"__init__.py": "", "nodes.py": "X = 'abcdefgh'\n"}, method=zipfile.ZIP_STORED)
+    tampered = data.replace(b"abcdefgh", b"abcdefgX", 1)
+    assert "malformed archive" in unreadable(tampered)

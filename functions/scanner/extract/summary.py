@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,14 +24,15 @@ NODE_ATTRS = (
 )
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass costs three times as much to build, and these are built per module statement.
+@dataclass(slots=True)
 class Item:
     key: str | None  # None when the key is computed
     ref: Ref | None  # what the value names (a class), when it is a name
     text: str | None  # the value when it is a string literal (display names)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Spread:
     ref: Ref
 
@@ -38,7 +40,7 @@ class Spread:
 Entry = Item | Spread
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MapOp:
     kind: Literal["assign", "update", "set", "alias", "dynamic"]
     entries: tuple[Entry, ...] = ()
@@ -46,14 +48,14 @@ class MapOp:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ImportRef:
     level: int
     module: str  # as written, without the leading dots
     name: str | None  # None for `import module`
 
 
-@dataclass
+@dataclass(slots=True)
 class ClassInfo:
     name: str
     line: int
@@ -65,7 +67,7 @@ class ClassInfo:
     node_list: list[Ref] | None = None  # V3: the classes an extension's `get_node_list` returns
 
 
-@dataclass
+@dataclass(slots=True)
 class ModuleSummary:
     path: str
     classes: dict[str, ClassInfo] = field(default_factory=dict)
@@ -88,14 +90,23 @@ def ref_of(node: ast.AST) -> Ref | None:
 
 def summarize(path: str, tree: ast.Module) -> ModuleSummary:
     summary = ModuleSummary(path)
-    constants = _constants(tree)
-    for statement in _top_level(tree.body):
-        _statement(summary, statement, constants)
+    statements = _top_level(tree.body)
+    # Only class attributes read the module's constants: most modules of a large pack define no class.
+    constants = _constants(tree) if any(type(s) is ast.ClassDef for s in statements) else {}
+    for statement in statements:
+        handler = _HANDLERS.get(type(statement))
+        if handler is not None:
+            handler(summary, statement, constants)
     return summary
+
+
+_NESTING = frozenset({ast.If, ast.With, ast.AsyncWith, ast.Try, ast.TryStar})
 
 
 def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
     """Module-level statements, including those inside if/try/with blocks (both branches, in order)."""
+    if not any(type(statement) in _NESTING for statement in body):
+        return body  # most modules: no block to open
     flat: list[ast.stmt] = []
     stack = list(reversed(body))
     while stack:
@@ -113,34 +124,71 @@ def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
 
 def _constants(tree: ast.Module) -> dict[str, Any]:
     """Module-level names bound to literals (a type constant such as `MAX_RESOLUTION = 16384`)."""
-    renderer = Renderer()
+    renderer: Renderer | None = None
     found: dict[str, Any] = {}
     for statement in tree.body:
-        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant | ast.Tuple | ast.List):
+        if type(statement) is ast.Assign and type(statement.value) in _LITERAL_NODES:
             for target in statement.targets:
-                if isinstance(target, ast.Name):
+                if type(target) is ast.Name:
+                    renderer = renderer or Renderer()
                     found[target.id] = renderer.render(statement.value)
     return found
 
 
-def _statement(summary: ModuleSummary, statement: ast.stmt, constants: dict[str, Any]) -> None:
-    if isinstance(statement, ast.ClassDef):
-        summary.classes[statement.name] = _class_info(statement, constants)
-    elif isinstance(statement, ast.Import | ast.ImportFrom):
-        _imports(summary, statement)
-    elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef) and statement.name == "comfy_entrypoint":
+_LITERAL_NODES = frozenset({ast.Constant, ast.Tuple, ast.List})
+
+
+def _class(summary: ModuleSummary, statement: ast.ClassDef, constants: dict[str, Any]) -> None:
+    summary.classes[statement.name] = _class_info(statement, constants)
+
+
+def _import(summary: ModuleSummary, statement: ast.Import | ast.ImportFrom, constants: dict[str, Any]) -> None:
+    _imports(summary, statement)
+
+
+def _function(summary: ModuleSummary, statement: ast.FunctionDef | ast.AsyncFunctionDef, _: dict[str, Any]) -> None:
+    if statement.name == "comfy_entrypoint":
         summary.entrypoint = True
         summary.entrypoint_ref = v3.entrypoint_class(statement)
-    elif isinstance(statement, ast.Assign | ast.AnnAssign) and statement.value is not None:
-        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        for target in targets:
-            _assignment(summary, target, statement.value, statement.lineno)
-    elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+
+
+def _assign(summary: ModuleSummary, statement: ast.Assign | ast.AnnAssign, constants: dict[str, Any]) -> None:
+    if statement.value is None:
+        return
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    for target in targets:
+        _assignment(summary, target, statement.value, statement.lineno)
+
+
+def _augmented(summary: ModuleSummary, statement: ast.AugAssign, constants: dict[str, Any]) -> None:
+    if isinstance(statement.target, ast.Name):
         _op(summary, statement.target.id, _mapping_op(statement.value, "update", statement.lineno))
-    elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+
+
+def _expression(summary: ModuleSummary, statement: ast.Expr, constants: dict[str, Any]) -> None:
+    if isinstance(statement.value, ast.Call):
         _update_call(summary, statement.value)
-    elif isinstance(statement, ast.For | ast.AsyncFor | ast.While):
-        _loop(summary, statement)
+
+
+def _looped(summary: ModuleSummary, statement: ast.For | ast.AsyncFor | ast.While, constants: dict[str, Any]) -> None:
+    _loop(summary, statement)
+
+
+# By statement type: what each kind of module-level statement tells (dispatch on the type, not a chain of checks).
+_HANDLERS: dict[type, Callable[[ModuleSummary, Any, dict[str, Any]], None]] = {
+    ast.ClassDef: _class,
+    ast.Import: _import,
+    ast.ImportFrom: _import,
+    ast.FunctionDef: _function,
+    ast.AsyncFunctionDef: _function,
+    ast.Assign: _assign,
+    ast.AnnAssign: _assign,
+    ast.AugAssign: _augmented,
+    ast.Expr: _expression,
+    ast.For: _looped,
+    ast.AsyncFor: _looped,
+    ast.While: _looped,
+}
 
 
 def _imports(summary: ModuleSummary, statement: ast.Import | ast.ImportFrom) -> None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from functions.scanner.rules.base import CRITICAL, HIGH, LOW, MEDIUM, Hit
+from functions.scanner.unpack import is_nested_archive
 
 _NATIVE_NAME = re.compile(
     r"\.(?:so(?:\.\d+)*|dll|dylib|exe|pyd|node|scr|sys|ocx|cpl|msi|dmg|deb|rpm|apk|appimage|elf)$", re.IGNORECASE
@@ -14,6 +15,9 @@ _MACHO = {b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\
 _WHEEL = re.compile(r"\.(?:whl|egg)$", re.IGNORECASE)
 _ARCHIVE = re.compile(r"\.(?:zip|tar|tgz|tar\.gz|tar\.bz2|tar\.xz|7z|rar|jar)$", re.IGNORECASE)
 _PYC = re.compile(r"\.py[co]$", re.IGNORECASE)
+# Every name any check reads, in one pass: most members match none and need no more.
+_ANY_NAME = re.compile("|".join(r.pattern for r in (_NATIVE_NAME, _WHEEL, _ARCHIVE, _PYC)), re.IGNORECASE)
+_MAGIC_STARTS = frozenset({b"\x7fE", b"MZ", b"\xfe\xed", b"\xce\xfa", b"\xcf\xfa", b"\xca\xfe"})
 _FAT_ARCH_LIMIT = 45  # above this, 0xCAFEBABE is a Java class file (its major version), not a fat Mach-O
 
 
@@ -37,6 +41,8 @@ def _pe_header(head: bytes) -> bool:
 
 
 def check(name: str, head: bytes) -> Iterator[Hit]:
+    if head[:2] not in _MAGIC_STARTS and _ANY_NAME.search(name) is None:
+        return
     kind = native_kind(head)
     named = _NATIVE_NAME.search(name) is not None
     if kind is not None and not named:
@@ -48,11 +54,15 @@ def check(name: str, head: bytes) -> Iterator[Hit]:
 
 def _packed(name: str, head: bytes) -> Iterator[Hit]:
     if _WHEEL.search(name):
-        yield Hit("PACKED-CODE", MEDIUM, None, "a Python package archive, installed unscanned")
+        yield Hit("PACKED-CODE", MEDIUM, None, f"a Python package archive{_opened(name)}")
     elif _PYC.search(name):
         yield _compiled(name, head)
     elif _ARCHIVE.search(name):
-        yield Hit("PACKED-CODE", LOW, None, "a nested archive (not unpacked by the scanner)")
+        yield Hit("PACKED-CODE", LOW, None, f"a nested archive{_opened(name)}")
+
+
+def _opened(name: str) -> str:
+    return " (its files are scanned too)" if is_nested_archive(name) else " (not unpacked by the scanner)"
 
 
 def _compiled(name: str, head: bytes) -> Hit:

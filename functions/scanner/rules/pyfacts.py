@@ -40,7 +40,10 @@ class Scope:
             node = self.node
             found: frozenset[str] = frozenset()
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                found = frozenset(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+                args = node.args
+                found = frozenset(
+                    a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg) if a
+                )
             self._parameters = found
         return self._parameters
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -32,7 +31,7 @@ class PythonResult:
 
 def analyze(source: SourceText, data: bytes, max_ast_bytes: int, install_script: bool) -> PythonResult:
     result = PythonResult()
-    if _PYARMOR.search(source.text):
+    if "armor" in source.text and _PYARMOR.search(source.text):
         result.hits.append(Hit("PACKED-CODE", MEDIUM, None, "protected with PyArmor: the real code is not readable"))
     if len(data) > max_ast_bytes:
         note = f"{len(data)} bytes, over the {max_ast_bytes}-byte limit for syntax analysis: patterns only"
@@ -52,9 +51,7 @@ def analyze(source: SourceText, data: bytes, max_ast_bytes: int, install_script:
 def parse(data: bytes, path: str) -> ast.Module | str:
     """The module, or why it cannot be read (bytes, so a coding declaration is honoured)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences in old code are not our business
-            return ast.parse(data, filename=path)
+        return ast.parse(data, filename=path)  # the engine silences the warnings of old code for the whole scan
     except SyntaxError as exc:
         return f"line {exc.lineno}: {exc.msg}"
     except (ValueError, RecursionError, MemoryError) as exc:
