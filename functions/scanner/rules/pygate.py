@@ -66,7 +66,9 @@ def interesting_lines(text: str) -> list[int]:
         if needs in text:
             offsets += [m.start() for m in regex.finditer(text)]
     literals = "\n".join(_LITERALS.findall(lower))
-    if _may_hold_needle(literals):
+    # The alternation tries every needle at every position: cheaper than a search per needle only on a few dozen
+    # characters (at 100 it already costs twice as much).
+    if len(literals) >= 48 or _NEEDLE_REGEX.search(literals):
         # Some string may hold what a text pattern looks for: wherever the substring is, the walk looks.
         for needle in _NEEDLES:
             if needle in literals:
@@ -75,14 +77,6 @@ def interesting_lines(text: str) -> list[int]:
         return offsets
     offsets.sort()
     return _lines_at(text, offsets)
-
-
-def _may_hold_needle(literals: str) -> bool:
-    # The alternation tries every needle at every position: cheaper than a substring search per needle only on a
-    # few dozen characters (measured: even at 100 characters it costs twice as much).
-    if len(literals) < 48:
-        return _NEEDLE_REGEX.search(literals) is not None
-    return any(needle in literals for needle in _NEEDLES)
 
 
 def _substring_offsets(lower: str, needle: str) -> list[int]:
