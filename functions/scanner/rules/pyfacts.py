@@ -263,9 +263,12 @@ def mark_kinds(facts: PyFacts) -> None:
         _find_helpers(facts)
 
 
-def reset_kinds(facts: PyFacts) -> None:
+def reset_kinds(facts: PyFacts, names: bool = True) -> None:
+    """Forgets what depends on the kinds and helpers; call names too, unless only the helpers changed (a call's
+    name depends on the imports and the resolved lookups alone)."""
     facts._info.clear()
-    facts._names.clear()
+    if names:
+        facts._names.clear()
     facts._imported = None
     for scope in facts.scopes:
         scope._taint = None
@@ -310,5 +313,5 @@ def _find_helpers(facts: PyFacts) -> None:
         if decoders == facts.decoder_helpers and fetchers == facts.fetch_helpers:
             return
         facts.decoder_helpers, facts.fetch_helpers = frozenset(decoders), frozenset(fetchers)
-        reset_kinds(facts)
+        reset_kinds(facts, names=False)
         _mark_producers(facts)
