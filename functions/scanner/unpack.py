@@ -176,55 +176,42 @@ def _read_member(
     copy: IO[bytes] | None = None,
 ) -> Member:
     """One member, decompressed in chunks under every limit; `copy` receives all of it (a nested archive)."""
-    if copy is None and info.file_size < CHUNK:
-        return _read_small(archive, info, limits, keep_bytes, budget, name)
-    ratio_cap = limits.max_compression_ratio * max(info.compress_size, 1)
+    if copy is None and info.file_size < CHUNK and _plain(info):
+        data = _small_bytes(archive.fp, info)  # type: ignore[arg-type]
+        _grew(name, info, limits, budget, len(data), len(data))
+        return _member(name, info, len(data), data[:HEAD], data[:keep_bytes], keep_bytes)
     head = bytearray()
     kept = bytearray()
     size = 0
     with archive.open(info) as stream:
         while chunk := stream.read(CHUNK):
             size += len(chunk)
-            budget.spend(len(chunk))
-            if size > limits.max_file_bytes:
-                raise ArchiveRejected(f"{name!r} is larger than {limits.max_file_bytes} bytes", "file_too_large")
-            if size > limits.ratio_min_bytes and size > ratio_cap:
-                raise ArchiveRejected(
-                    f"{name!r} expands more than {limits.max_compression_ratio:g} times (zip bomb)", "bomb"
-                )
+            _grew(name, info, limits, budget, len(chunk), size)
             if len(head) < HEAD:
                 head += chunk[: HEAD - len(head)]
             if len(kept) < keep_bytes:
                 kept += chunk[: keep_bytes - len(kept)]
             if copy is not None:
                 copy.write(chunk)
-    return Member(
-        name=name,
-        size=size,
-        compressed_size=info.compress_size,
-        head=bytes(head),
-        content=bytes(kept) if keep_bytes else None,
-        truncated=size > keep_bytes > 0,
-    )
+    return _member(name, info, size, bytes(head), bytes(kept), keep_bytes)
 
 
-def _read_small(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ScanLimits, keep_bytes: int, budget: _Budget, name: str
-) -> Member:
-    """Most members: read whole at once (below)."""
-    data = _small_bytes(archive.fp, info) if _plain(info) else _through_zipfile(archive, info)  # type: ignore[arg-type]
-    size = len(data)
-    budget.spend(size)
+def _grew(name: str, info: zipfile.ZipInfo, limits: ScanLimits, budget: _Budget, added: int, size: int) -> None:
+    """The limits on what came out so far: the archive's running total, the file's size and its expansion."""
+    budget.spend(added)
     if size > limits.max_file_bytes:
         raise ArchiveRejected(f"{name!r} is larger than {limits.max_file_bytes} bytes", "file_too_large")
     if size > limits.ratio_min_bytes and size > limits.max_compression_ratio * max(info.compress_size, 1):
         raise ArchiveRejected(f"{name!r} expands more than {limits.max_compression_ratio:g} times (zip bomb)", "bomb")
+
+
+def _member(name: str, info: zipfile.ZipInfo, size: int, head: bytes, kept: bytes, keep_bytes: int) -> Member:
     return Member(
         name=name,
         size=size,
         compressed_size=info.compress_size,
-        head=data[:HEAD],
-        content=data[:keep_bytes] if keep_bytes else None,
+        head=head,
+        content=kept if keep_bytes else None,
         truncated=size > keep_bytes > 0,
     )
 
@@ -235,13 +222,6 @@ _PLAIN_FLAGS = 0x0002 | 0x0004 | 0x0008 | 0x0800  # deflate level, data descript
 
 def _plain(info: zipfile.ZipInfo) -> bool:
     return info.compress_size < CHUNK and not info.flag_bits & ~_PLAIN_FLAGS
-
-
-def _through_zipfile(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    # zipfile stops at the declared size and checks the CRC there: a member declaring less than a chunk yields at
-    # most that, whatever its deflate stream would expand to.
-    with archive.open(info) as stream:
-        return stream.read(CHUNK)
 
 
 def _small_bytes(fp: IO[bytes], info: zipfile.ZipInfo) -> bytes:

@@ -142,10 +142,6 @@ def _class(summary: ModuleSummary, statement: ast.ClassDef, constants: dict[str,
     summary.classes[statement.name] = _class_info(statement, constants)
 
 
-def _import(summary: ModuleSummary, statement: ast.Import | ast.ImportFrom, constants: dict[str, Any]) -> None:
-    _imports(summary, statement)
-
-
 def _function(summary: ModuleSummary, statement: ast.FunctionDef | ast.AsyncFunctionDef, _: dict[str, Any]) -> None:
     if statement.name == "comfy_entrypoint":
         summary.entrypoint = True
@@ -170,28 +166,7 @@ def _expression(summary: ModuleSummary, statement: ast.Expr, constants: dict[str
         _update_call(summary, statement.value)
 
 
-def _looped(summary: ModuleSummary, statement: ast.For | ast.AsyncFor | ast.While, constants: dict[str, Any]) -> None:
-    _loop(summary, statement)
-
-
-# By statement type: what each kind of module-level statement tells (dispatch on the type, not a chain of checks).
-_HANDLERS: dict[type, Callable[[ModuleSummary, Any, dict[str, Any]], None]] = {
-    ast.ClassDef: _class,
-    ast.Import: _import,
-    ast.ImportFrom: _import,
-    ast.FunctionDef: _function,
-    ast.AsyncFunctionDef: _function,
-    ast.Assign: _assign,
-    ast.AnnAssign: _assign,
-    ast.AugAssign: _augmented,
-    ast.Expr: _expression,
-    ast.For: _looped,
-    ast.AsyncFor: _looped,
-    ast.While: _looped,
-}
-
-
-def _imports(summary: ModuleSummary, statement: ast.Import | ast.ImportFrom) -> None:
+def _imports(summary: ModuleSummary, statement: ast.Import | ast.ImportFrom, _: dict[str, Any]) -> None:
     if isinstance(statement, ast.Import):
         for alias in statement.names:
             local = alias.asname or alias.name.split(".")[0]
@@ -283,7 +258,7 @@ def _update_call(summary: ModuleSummary, call: ast.Call) -> None:
     _op(summary, func.value.id, MapOp("update", tuple(entries), line=call.lineno))
 
 
-def _loop(summary: ModuleSummary, loop: ast.For | ast.AsyncFor | ast.While) -> None:
+def _loop(summary: ModuleSummary, loop: ast.For | ast.AsyncFor | ast.While, _: dict[str, Any]) -> None:
     """Mappings filled in a loop cannot be read without running it."""
     for node in ast.walk(loop):
         target: ast.AST | None = None
@@ -337,3 +312,20 @@ def _input_types(function: ast.FunctionDef, renderer: Renderer, info: ClassInfo)
             return _rendered(renderer, value, "INPUT_TYPES", info)
     info.missing.append("INPUT_TYPES")
     return None
+
+
+# By statement type: what each kind of module-level statement tells (dispatch on the type, not a chain of checks).
+_HANDLERS: dict[type, Callable[[ModuleSummary, Any, dict[str, Any]], None]] = {
+    ast.ClassDef: _class,
+    ast.Import: _imports,
+    ast.ImportFrom: _imports,
+    ast.FunctionDef: _function,
+    ast.AsyncFunctionDef: _function,
+    ast.Assign: _assign,
+    ast.AnnAssign: _assign,
+    ast.AugAssign: _augmented,
+    ast.Expr: _expression,
+    ast.For: _loop,
+    ast.AsyncFor: _loop,
+    ast.While: _loop,
+}
