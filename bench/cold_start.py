@@ -40,6 +40,9 @@ def import_time(module: str, env: dict[str, str]) -> float:
     return timed(f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)", env)
 
 
+_HEALTH = {"functions/billing": "/billing/health", "functions/proxy": "/proxy/health"}
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cold_start")
     parser.add_argument("--runs", type=int, default=7)
@@ -55,7 +58,7 @@ def main(argv: list[str]) -> int:
     from shared.routing import HTTP_FUNCTIONS
 
     for fn in HTTP_FUNCTIONS:
-        target, health = fn.entry_point, "/billing/health" if fn.source == "functions/billing" else "/health"
+        target, health = fn.entry_point, _HEALTH.get(fn.source, "/health")
         code = FIRST_REQUEST.format(target=target, source=fn.source, health=health)
         first = statistics.median(timed(code, env) for _ in range(args.runs))
         print(f"{target:22} load + first request {first * 1000:6.0f} ms  ratio {first / base:4.2f}")

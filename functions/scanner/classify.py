@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 from functions.scanner.limits import ScanLimits
 
@@ -45,6 +46,7 @@ _BY_EXTENSION = {
 _REQUIREMENTS = re.compile(r"^(requirements|constraints)[\w.-]*\.(txt|in)$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=64)  # asked twice per member in a row: by the keep policy while unpacking, then by the rules
 def kind_of(name: str) -> Kind | None:
     base = name.rpartition("/")[2]
     stem, dot, extension = base.rpartition(".")

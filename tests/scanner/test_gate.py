@@ -11,6 +11,7 @@ import pytest
 
 from functions.scanner.rules import python
 from functions.scanner.rules.base import SourceText
+from functions.scanner.rules.needles import Needles
 from functions.scanner.rules.pygate import covers, interesting_lines
 from tests.scanner.support import CORPUS, SUFFIX, scan_files
 
@@ -91,3 +92,20 @@ def test_each_python_file_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> Non
     files = {"__init__.py": "from .a import A\nNODE_CLASS_MAPPINGS = {'A': A}\n", "a.py": Path(__file__).read_text()}
     report = scan_files(files)
     assert sorted(calls) == ["__init__.py", "a.py"] and report.extraction.status in ("success", "partial")
+
+
+def test_words_count_only_whole_and_needles_only_inside_strings() -> None:
+    # `pip` inside `pipeline`, `exec` after a dot, a needle in a comment or a name: nothing to look at.
+    assert interesting_lines("pipeline = 1\nm.exec(x)\n# paste the wallet here\nwallet_size = 2\n") == []
+    assert interesting_lines("import pip\nexec(x)\n") == [1, 2]
+    assert interesting_lines("x = 'my wallet'\n# wallet\n") == [1, 2]  # wherever the substring is, once in a string
+    # Offsets are characters, not bytes: a line after non-ASCII text is still the right line.
+    assert interesting_lines("s = 'é' * 3\nt = 'ü'\nexec(s)\n") == [3]
+
+
+def test_needles_are_found_in_one_pass_overlapping_and_by_character() -> None:
+    finder = Needles(["webmine", "webminepool", "pool", "", "pool"])
+    assert finder.words == ("pool", "webmine", "webminepool")
+    assert finder.present("é webminepool") == {"webmine", "webminepool", "pool"}
+    assert finder.occurrences("éé pool") == [("pool", 3, 7)]
+    assert Needles([]).present("anything") == set() and Needles([]).occurrences("x") == []

@@ -90,9 +90,12 @@ def ref_of(node: ast.AST) -> Ref | None:
 
 def summarize(path: str, tree: ast.Module) -> ModuleSummary:
     summary = ModuleSummary(path)
-    statements = _top_level(tree.body)
+    kinds = {type(statement) for statement in tree.body}
+    statements = _top_level(tree.body) if not _NESTING.isdisjoint(kinds) else tree.body  # most modules: no block
     # Only class attributes read the module's constants: most modules of a large pack define no class.
-    constants = _constants(tree) if any(type(s) is ast.ClassDef for s in statements) else {}
+    if statements is not tree.body:
+        kinds = {type(statement) for statement in statements}
+    constants = _constants(tree) if ast.ClassDef in kinds else {}
     for statement in statements:
         handler = _HANDLERS.get(type(statement))
         if handler is not None:
@@ -105,8 +108,6 @@ _NESTING = frozenset({ast.If, ast.With, ast.AsyncWith, ast.Try, ast.TryStar})
 
 def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
     """Module-level statements, including those inside if/try/with blocks (both branches, in order)."""
-    if not any(type(statement) in _NESTING for statement in body):
-        return body  # most modules: no block to open
     flat: list[ast.stmt] = []
     stack = list(reversed(body))
     while stack:

@@ -47,14 +47,22 @@ _DECODED = re.compile(r"\batob\s*\(|fromCharCode|decodeURIComponent|unescape\s*\
 Emit = Callable[[str, Severity, int, str], Hit]
 
 
-def check(source: SourceText, text: str, lower: str) -> Iterator[Hit]:
+_FETCH_WORDS = ("fetch(", "fetch (", "responsetext", "axios", "$.get")
+_IMPORT_WORDS = ("import(", "import (")
+# What `check` looks for in the lower-cased text before any regex runs (the caller finds them in one pass).
+GATE_WORDS = (*_FETCH_WORDS, *_IMPORT_WORDS, "createelement")
+
+
+def check(source: SourceText, text: str, present: set[str]) -> Iterator[Hit]:
+    """`present`: which of GATE_WORDS occur in the lower-cased text."""
+
     def emit(rule: str, severity: Severity, offset: int, message: str) -> Hit:
         line, col = source.line_col(offset)
         return Hit(rule, severity, line, message, col)
 
-    fetching = any(word in lower for word in ("fetch(", "fetch (", "responsetext", "axios", "$.get"))
-    scripting = "createelement" in lower and _SCRIPT_ELEMENT.search(text) is not None
-    importing = "import(" in lower or "import (" in lower
+    fetching = not present.isdisjoint(_FETCH_WORDS)
+    scripting = "createelement" in present and _SCRIPT_ELEMENT.search(text) is not None
+    importing = not present.isdisjoint(_IMPORT_WORDS)
     if not (fetching or scripting or importing):
         return  # most files, bundles included: nothing fetched, no script element, no dynamic import
     remote = _remote_hosts(text)

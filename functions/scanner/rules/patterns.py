@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functions.scanner.report import Severity
 from functions.scanner.rules.base import CRITICAL, HIGH, MEDIUM, host_of
 from functions.scanner.rules.hosts import public_ip
+from functions.scanner.rules.needles import Needles
 
 
 @dataclass(frozen=True)
@@ -191,18 +192,27 @@ CREDENTIALS = (
 )
 
 
+PATTERN_NEEDLES = tuple({needle for pattern in (*ENDPOINTS, *MINERS, *CREDENTIALS) for needle in pattern.needles})
+_NEEDLES = Needles(PATTERN_NEEDLES)
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     pattern: Pattern
     start: int
 
 
-def find(text: str, patterns: tuple[Pattern, ...], lower: str | None = None) -> Iterator[Match]:
-    """Every match; of two patterns of one rule matching at one place, only the first (the more specific)."""
+def find(
+    text: str, patterns: tuple[Pattern, ...], lower: str | None = None, present: set[str] | None = None
+) -> Iterator[Match]:
+    """Every match; of two patterns of one rule matching at one place, only the first (the more specific).
+
+    `present`: the needles found in `lower` (`needles_in`), when the caller already has them."""
     lower = text.lower() if lower is None else lower
+    present = needles_in(lower) if present is None else present
     taken: set[tuple[str, int]] = set()
     for pattern in patterns:
-        if pattern.needles and not any(needle in lower for needle in pattern.needles):
+        if pattern.needles and present.isdisjoint(pattern.needles):
             continue
         for match in pattern.regex.finditer(text):
             key = (pattern.rule, match.start())
@@ -211,10 +221,17 @@ def find(text: str, patterns: tuple[Pattern, ...], lower: str | None = None) -> 
                 yield Match(pattern, match.start())
 
 
-def find_endpoints(text: str, lower: str | None = None) -> Iterator[Match]:
+def needles_in(lower: str) -> set[str]:
+    """Which substrings of the patterns' needles occur in `lower`, all in one pass."""
+    return _NEEDLES.present(lower)
+
+
+def find_endpoints(text: str, lower: str | None = None, present: set[str] | None = None) -> Iterator[Match]:
+    """`present`: which PATTERN_NEEDLES occur in `lower` (others may be in it too), if the caller found them."""
     lower = text.lower() if lower is None else lower
-    yield from find(text, ENDPOINTS, lower)
-    yield from find(text, MINERS, lower)
+    present = needles_in(lower) if present is None else present
+    yield from find(text, ENDPOINTS, lower, present)
+    yield from find(text, MINERS, lower, present)
     yield from find_public_ips(text)
 
 

@@ -14,6 +14,7 @@ import bisect
 import re
 from collections.abc import Iterable
 
+from functions.scanner.rules.needles import Needles
 from functions.scanner.rules.patterns import CREDENTIALS, ENDPOINTS, MINERS
 
 # Names the Python rules look at in calls, imports, lookups and attributes (case-sensitive, whole words).
@@ -50,27 +51,35 @@ _GLUE = tuple(
     )
 )
 # What the text patterns need, without a trailing slash: `Path("atomic") / "x"` spells `atomic/x`.
-_NEEDLES = tuple(sorted({n.rstrip("/") for p in (*ENDPOINTS, *MINERS, *CREDENTIALS) for n in p.needles}))
-_NEEDLE_REGEX = re.compile("|".join(re.escape(n) for n in _NEEDLES))
+_NEEDLES = frozenset(n.rstrip("/") for p in (*ENDPOINTS, *MINERS, *CREDENTIALS) for n in p.needles)
+_FINDER = Needles(_WORDS | _NEEDLES)  # both in one pass over the text
 _LITERALS = re.compile(r""""{3}[\s\S]*?"{3}|'{3}[\s\S]*?'{3}|"[^"\n]*"|'[^'\n]*'""")
-_NON_WORD = str.maketrans({i: " " for i in range(128) if not (chr(i).isalnum() or chr(i) == "_")})
 
 
 def interesting_lines(text: str) -> list[int]:
     """The sorted numbers (from 1) of the lines holding something a rule could read."""
     lower = text.lower()
+    size = len(lower)
     offsets: list[int] = []
-    for word in _WORDS.intersection(lower.translate(_NON_WORD).split()):
-        offsets += _word_offsets(lower, word)
+    needles: set[str] = set()
+    for word, start, end in _FINDER.occurrences(lower):
+        if word in _NEEDLES:
+            needles.add(word)
+        if word not in _WORDS:
+            continue
+        # Whole words only (after no dot, for the bare builtins): `pip` is not in `pipeline`.
+        if (start and _is_word(lower[start - 1])) or (end < size and _is_word(lower[end])):
+            continue
+        if word in _BARE and start and lower[start - 1] == ".":
+            continue
+        offsets.append(start)
     for regex, needs in _GLUE:
         if needs in text:
             offsets += [m.start() for m in regex.finditer(text)]
-    literals = "\n".join(_LITERALS.findall(lower))
-    # The alternation tries every needle at every position: cheaper than a search per needle only on a few dozen
-    # characters (at 100 it already costs twice as much).
-    if len(literals) >= 48 or _NEEDLE_REGEX.search(literals):
-        # Some string may hold what a text pattern looks for: wherever the substring is, the walk looks.
-        for needle in _NEEDLES:
+    if needles:
+        # A substring a text pattern looks for, in some string: wherever the substring is, the walk looks.
+        literals = "\n".join(_LITERALS.findall(lower))
+        for needle in needles:
             if needle in literals:
                 offsets += _substring_offsets(lower, needle)
     if not offsets:
