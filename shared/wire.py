@@ -56,7 +56,10 @@ def time(value: datetime | None) -> str | None:
     """RFC 3339 in UTC with microseconds and a `Z`, as the Go service wrote it."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # isoformat is a fifth of strftime's cost (a page of 30 nodes writes 90 times); in UTC it ends with +00:00.
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_time(value: str) -> datetime:

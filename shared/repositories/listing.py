@@ -90,13 +90,14 @@ def _seek(
     known, key = entry.start_before(offset)
     stmt = keyed if key is None else keyed.where(_after(order, key))
     skip = offset - known
+    connection = session.connection()  # plain rows: no ORM execution layer for a list of sort keys
     if skip:  # one row more, the page's predecessor, whose key starts this page from now on
-        rows = list(session.execute(stmt.offset(skip - 1).limit(limit + 1)))
+        rows = connection.execute(stmt.offset(skip - 1).limit(limit + 1)).all()
         if rows:
             entry.remember(offset, tuple(rows[0]))
         rows = rows[1:]
     else:
-        rows = list(session.execute(stmt.limit(limit)))
+        rows = connection.execute(stmt.limit(limit)).all()
     if len(rows) == limit:
         entry.remember(offset + limit, tuple(rows[-1]))
     return [row[-1] for row in rows]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 from shared import naming, version_numbers
 from shared.auth.identity import Identity
 from shared.db.models import Node, NodeVersion, Publisher, User
 from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.repositories.views import NodeView
 from shared.statuses import NodeStatus, Permission, UserStatus
 from shared.uow import UnitOfWork
+
+NodeT = TypeVar("NodeT", bound=Node | NodeView)
 
 PUBLISHER_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 NODE_ID = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9._-]*[a-zA-Z0-9])?$")
@@ -82,7 +86,11 @@ def node_of(uow: UnitOfWork, publisher: Publisher, node_id: str) -> Node:
 
 
 def readable_node(uow: UnitOfWork, node_id: str) -> Node:
-    node = uow.nodes.get(node_id)
+    return readable(uow.nodes.get(node_id))
+
+
+def readable(node: NodeT | None) -> NodeT:
+    """The node as the public may read it: 404 for a missing or deleted one, 403 for a banned one."""
     if node is None or node.status == NodeStatus.DELETED:
         raise NotFound("Node not found", code="node_not_found")
     if node.status == NodeStatus.BANNED:

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from functions.registry.common.access import find_version, readable_node
+from functions.registry.common.access import find_version, readable, readable_node
 from functions.registry.common.nodes import NodePage, node_page
 from shared import version_numbers
 from shared.db.models import Node, NodeVersion
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.ports import DownloadTally, SearchFilters, SearchIndex
 from shared.repositories.ports import SORTABLE, NodeFilter
+from shared.repositories.views import NodeRecord, VersionRecord
 from shared.statuses import INSTALLABLE, NodeStatus, PublisherStatus, VersionStatus
 from shared.uow import UnitOfWork
 
@@ -92,10 +93,12 @@ def list_nodes(uow: UnitOfWork, query: NodeQuery, page: int, limit: int) -> Node
         return node_page(uow, f, page, limit)
 
 
-def get_node(uow: UnitOfWork, node_id: str) -> tuple[Node, NodeVersion | None]:
+def get_node(uow: UnitOfWork, node_id: str) -> tuple[NodeRecord, VersionRecord | None]:
+    """The node and its newest installable version, read as the listings read them (one query, plain rows)."""
     with uow:
-        node = readable_node(uow, node_id)
-        return node, uow.versions.latest(node.id)
+        found, latest = uow.nodes.records([node_id])
+        node = readable(found.get(node_id))
+        return node, latest.get(node.id)
 
 
 def list_versions(uow: UnitOfWork, node_id: str, wanted: Sequence[str]) -> Sequence[NodeVersion]:
