@@ -117,11 +117,12 @@ def get_version(uow: UnitOfWork, node_id: str, version: str) -> NodeVersion:
         return row
 
 
-def install(uow: UnitOfWork, downloads: DownloadTally, node_id: str, version: str | None) -> NodeVersion:
+def install(uow: UnitOfWork, downloads: DownloadTally, node_id: str, version: str | None) -> VersionRecord:
     """The version to install (the newest installable one by default), counting one download."""
     with uow:
-        node = readable_node(uow, node_id)
+        row: VersionRecord | None
         if version:
+            node: NodeRecord = readable_node(uow, node_id)
             row = find_version(uow, node.id, version)
             if row is None or row.status == VersionStatus.DELETED:
                 raise NotFound(f"Version {version} of node {node_id} not found", code="version_not_found")
@@ -135,8 +136,10 @@ def install(uow: UnitOfWork, downloads: DownloadTally, node_id: str, version: st
                     f"Version {row.version} of node {node_id} is {row.status} and cannot be installed",
                     code=f"version_{row.status}",
                 )
-        else:
-            row = uow.versions.latest(node.id)
+        else:  # the common case (every ComfyUI-Manager install): read as the listings read, one query
+            found, latest = uow.nodes.records([node_id])
+            node = readable(found.get(node_id))
+            row = latest.get(node.id)
             if row is None:
                 raise NotFound(f"Node {node_id} has no installable version", code="no_installable_version")
         if row.release_path is None:
