@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Select, String, bindparam, false, select, type_coerce
 from sqlalchemy.orm import Session
-from sqlalchemy.types import TypeDecorator
 
 from shared.db.models import Node, NodeVersion, Publisher, PublisherPermission
-from shared.db.types import UTCDateTime
+from shared.db.types import UTCDateTime, as_utc
 from shared.statuses import INSTALLABLE
 
 
@@ -99,13 +98,8 @@ _N, _P = len(_NODE), len(_PUBLISHER)
 
 
 def _utc(value: Any) -> datetime | None:
-    """A time as the driver gave it: SQLite's text (stored in UTC without a zone), or PostgreSQL's datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    given: datetime = value
-    return given.replace(tzinfo=UTC) if given.tzinfo is None else given.astimezone(UTC)
+    """A time as the driver gave it: SQLite's text, or PostgreSQL's datetime."""
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def _json(value: Any) -> Any:
@@ -124,16 +118,10 @@ def _raw(columns: list[Any]) -> tuple[list[Any], list[tuple[int, Callable[[Any],
         if converter is None:
             selected.append(column)
         else:
-            selected.append(type_coerce(column, _AsGiven()).label(f"raw_{index}"))
+            # A type without result processing: the driver's value as it comes.
+            selected.append(type_coerce(column, String()).label(f"raw_{index}"))
             converters.append((index, converter))
     return selected, converters
-
-
-class _AsGiven(TypeDecorator[Any]):
-    """No result processing: the driver's value as it comes."""
-
-    impl = String
-    cache_ok = True
 
 
 _COLUMNS, _CONVERTERS = _raw([*_NODE, *_PUBLISHER, *_VERSION])

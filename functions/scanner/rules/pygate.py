@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 
 from functions.scanner.rules.needles import Needles
-from functions.scanner.rules.patterns import CREDENTIALS, ENDPOINTS, MINERS
+from functions.scanner.rules.patterns import CREDENTIALS, ENDPOINTS, MINERS, PATTERN_NEEDLES
 
 # Names the Python rules look at in calls, imports, lookups and attributes (case-sensitive, whole words).
 _CODE_WORDS = r"""
@@ -51,7 +51,7 @@ _GLUE = tuple(
     )
 )
 # What the text patterns need, without a trailing slash: `Path("atomic") / "x"` spells `atomic/x`.
-_NEEDLES = frozenset(n.rstrip("/") for p in (*ENDPOINTS, *MINERS, *CREDENTIALS) for n in p.needles)
+_NEEDLES = frozenset(needle.rstrip("/") for needle in PATTERN_NEEDLES)
 _FINDER = Needles(_WORDS | _NEEDLES)  # both in one pass over the text
 _LITERALS = re.compile(r""""{3}[\s\S]*?"{3}|'{3}[\s\S]*?'{3}|"[^"\n]*"|'[^'\n]*'""")
 
@@ -59,20 +59,13 @@ _LITERALS = re.compile(r""""{3}[\s\S]*?"{3}|'{3}[\s\S]*?'{3}|"[^"\n]*"|'[^'\n]*'
 def interesting_lines(text: str) -> list[int]:
     """The sorted numbers (from 1) of the lines holding something a rule could read."""
     lower = text.lower()
-    size = len(lower)
     offsets: list[int] = []
     needles: set[str] = set()
     for word, start, end in _FINDER.occurrences(lower):
         if word in _NEEDLES:
             needles.add(word)
-        if word not in _WORDS:
-            continue
-        # Whole words only (after no dot, for the bare builtins): `pip` is not in `pipeline`.
-        if (start and _is_word(lower[start - 1])) or (end < size and _is_word(lower[end])):
-            continue
-        if word in _BARE and start and lower[start - 1] == ".":
-            continue
-        offsets.append(start)
+        if word in _WORDS and _whole_word(lower, word, start, end):
+            offsets.append(start)
     for regex, needs in _GLUE:
         if needs in text:
             offsets += [m.start() for m in regex.finditer(text)]
@@ -98,19 +91,22 @@ def _substring_offsets(lower: str, needle: str) -> list[int]:
 
 
 def _word_offsets(lower: str, word: str) -> list[int]:
-    """Where `word` occurs in `lower` between non-word characters (after no dot, for the bare builtins)."""
+    """Where `word` occurs in `lower` as a whole word."""
     found: list[int] = []
-    bare = word in _BARE
-    size = len(lower)
     position = lower.find(word)
     while position >= 0:
         end = position + len(word)
-        previous = lower[position - 1] if position else " "
-        following = lower[end] if end < size else " "
-        if not _is_word(following) and not _is_word(previous) and not (bare and previous == "."):
+        if _whole_word(lower, word, position, end):
             found.append(position)
         position = lower.find(word, end)
     return found
+
+
+def _whole_word(lower: str, word: str, start: int, end: int) -> bool:
+    """Between non-word characters (`pip` is not in `pipeline`), and after no dot for the bare builtins."""
+    previous = lower[start - 1] if start else " "
+    following = lower[end] if end < len(lower) else " "
+    return not _is_word(previous) and not _is_word(following) and not (word in _BARE and previous == ".")
 
 
 def _is_word(char: str) -> bool:
