@@ -103,6 +103,9 @@ class ReadCache:
         # One answer may take at most a sixteenth of the budget, so a few huge pages cannot push out everything.
         if not self.enabled or len(key) > MAX_KEY_LENGTH or len(body) > self._max_bytes // 16:
             return
+        # A copy of exactly its size: orjson's bytes keep their writing buffer (a 1.5 KB answer held 8 KB or more),
+        # which the byte budget would not see.
+        body = bytes(memoryview(body))
         entry = CachedAnswer(body, status, mimetype, tag, self._clock() + self._max_age, subject, etag)
         with self._lock:
             if tag != (self._db_epoch, self._local):

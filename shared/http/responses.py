@@ -12,8 +12,13 @@ from flask import Response
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
+def dumps(data: Any) -> bytes:
+    """The bytes of a JSON answer (or of a part written ahead, embedded later as an `orjson.Fragment`)."""
+    return orjson.dumps(data, option=_OPTIONS)
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    payload = orjson.dumps(data, option=_OPTIONS)
+    payload = dumps(data)
     return Response(payload, status=status, mimetype="application/json", headers=headers)
 
 

@@ -132,10 +132,9 @@ class Nodes:
         matches: a seek from the page before (the count and the page starts remembered per catalog tag)."""
         order: list[tuple[Any, bool]] = [(SORTABLE[name], desc) for name, desc in f.sort]
         order.append((Node.id, False))  # a total order keeps pages stable while clients walk them
+        stmts = listing.statements(f, lambda: self._filtered(f), order)
         entry = listing.entry(self._memo, f)
-        ids, total = listing.page_ids(
-            self.s, self._filtered(f), order, entry, page, limit, seekable=listing.seekable(f)
-        )
+        ids, total = listing.page_ids(self.s, stmts, entry, page, limit, seekable=listing.seekable(f))
         found, latest = views.records(self.s, ids)
         return views.in_order(ids, found), latest, total
 

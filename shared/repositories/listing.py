@@ -8,10 +8,11 @@ expression) is paged by OFFSET as before."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_
+from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, or_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -55,49 +56,82 @@ def _after(order: Sequence[tuple[Any, bool]], key: Sequence[Any]) -> ColumnEleme
     return or_(*clauses)
 
 
+@dataclass(frozen=True)
+class Statements:
+    """A listing's statements, built once per listing: the page and the seek position are parameters (`skip`,
+    `rows`, `key_0`...), so a page costs no statement building and no new cache key."""
+
+    count: Select[Any]
+    by_offset: Select[Any]  # the ids, in order, `skip` rows in
+    from_start: Select[Any]  # the sort keys and id, in order, `skip` rows in
+    from_key: Select[Any]  # the same after the row whose sort keys are key_0, key_1...
+
+
+_SKIP, _ROWS = bindparam("skip", type_=Integer()), bindparam("rows", type_=Integer())
+
+
+def _build(base: Select[Any], order: tuple[tuple[Any, bool], ...]) -> Statements:
+    keyed = base.with_only_columns(*[c for c, _ in order]).order_by(*[c.desc() if d else c.asc() for c, d in order])
+    after = _after(order, [bindparam(f"key_{i}", type_=c.type) for i, (c, _) in enumerate(order)])
+    return Statements(
+        count=base.with_only_columns(func.count(Node.id)),
+        by_offset=keyed.with_only_columns(Node.id).offset(_SKIP).limit(_ROWS),
+        from_start=keyed.offset(_SKIP).limit(_ROWS),
+        from_key=keyed.where(after).offset(_SKIP).limit(_ROWS),
+    )
+
+
+# Listings are few (filters x sorts); an incremental sync's `timestamp` makes one per caller, so the dict is bounded.
+_STATEMENTS: dict[Hashable, Statements] = {}
+STATEMENTS_KEPT = 512
+
+
+def statements(f: NodeFilter, filtered: Callable[[], Select[Any]], order: Sequence[tuple[Any, bool]]) -> Statements:
+    """The listing's statements; `filtered` builds its filtered select and `order` ends with (Node.id, ascending).
+    Kept per listing (a statement is immutable, so instances' threads share them)."""
+    key = listing_key(f)
+    cached = _STATEMENTS.get(key)
+    if cached is None:
+        if len(_STATEMENTS) >= STATEMENTS_KEPT:
+            _STATEMENTS.clear()
+        cached = _STATEMENTS[key] = _build(filtered(), tuple(order))
+    return cached
+
+
 def page_ids(
-    session: Session,
-    filtered: Select[Any],
-    order: Sequence[tuple[Any, bool]],
-    entry: Listing | None,
-    page: int,
-    limit: int,
-    *,
-    seekable: bool,
+    session: Session, stmts: Statements, entry: Listing | None, page: int, limit: int, *, seekable: bool
 ) -> tuple[list[str], int]:
     """The ids of one page and the number of matches; `entry` is what the memo knows of this listing (None: nothing,
-    and nothing is learnt). `order` ends with (Node.id, ascending)."""
+    and nothing is learnt)."""
+    connection = session.connection()  # plain rows: no ORM execution layer for counts and sort keys
     total = entry.total if entry is not None else None
     offset = (page - 1) * limit
     if total is None:
-        total = int(session.scalar(filtered.with_only_columns(func.count(Node.id))) or 0)
+        total = int(connection.execute(stmts.count).scalar() or 0)
         if entry is not None:
             entry.total = total
         if offset >= total:
             return [], total
     # With a remembered count the page is still read (and finds nothing past the end): every answer comes from the
     # database, and a database that cannot answer is a 503, never a page made from memory.
-    columns = [c.desc() if d else c.asc() for c, d in order]
-    keyed = filtered.with_only_columns(*[c for c, _ in order]).order_by(*columns)
     if entry is None or not seekable:
-        return list(session.scalars(keyed.with_only_columns(Node.id).offset(offset).limit(limit))), total
-    return _seek(session, keyed, order, entry, offset, limit), total
+        return list(connection.execute(stmts.by_offset, {"skip": offset, "rows": limit}).scalars()), total
+    return _seek(connection, stmts, entry, offset, limit), total
 
 
-def _seek(
-    session: Session, keyed: Select[Any], order: Sequence[tuple[Any, bool]], entry: Listing, offset: int, limit: int
-) -> list[str]:
+def _seek(connection: Connection, stmts: Statements, entry: Listing, offset: int, limit: int) -> list[str]:
     known, key = entry.start_before(offset)
-    stmt = keyed if key is None else keyed.where(_after(order, key))
+    stmt, params = stmts.from_start, {}
+    if key is not None:
+        stmt, params = stmts.from_key, {f"key_{i}": value for i, value in enumerate(key)}
     skip = offset - known
-    connection = session.connection()  # plain rows: no ORM execution layer for a list of sort keys
     if skip:  # one row more, the page's predecessor, whose key starts this page from now on
-        rows = connection.execute(stmt.offset(skip - 1).limit(limit + 1)).all()
+        rows = connection.execute(stmt, {**params, "skip": skip - 1, "rows": limit + 1}).all()
         if rows:
             entry.remember(offset, tuple(rows[0]))
         rows = rows[1:]
     else:
-        rows = connection.execute(stmt.limit(limit)).all()
+        rows = connection.execute(stmt, {**params, "skip": 0, "rows": limit}).all()
     if len(rows) == limit:
         entry.remember(offset + limit, tuple(rows[-1]))
     return [row[-1] for row in rows]

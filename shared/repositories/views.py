@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Select, String, bindparam, false, select, type_coerce
+from sqlalchemy import JSON, Select, String, Text, bindparam, cast, false, select, type_coerce
 from sqlalchemy.orm import Session
 
 from shared.db.models import Node, NodeVersion, Publisher, PublisherPermission
@@ -21,7 +21,7 @@ from shared.db.types import UTCDateTime, as_utc
 from shared.statuses import INSTALLABLE
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PublisherView:
     id: str
     name: str
@@ -35,7 +35,9 @@ class PublisherView:
     permissions: Sequence[PublisherPermission] = ()  # members are never part of a listing
 
 
-@dataclass(frozen=True, slots=True)
+# Views are compared and hashed by identity (eq=False): one row's view is kept and shared (see _views), and the
+# serializer keeps what it wrote of each view it was given.
+@dataclass(frozen=True, slots=True, eq=False)
 class VersionView:
     id: str
     node_id: str
@@ -57,7 +59,7 @@ class VersionView:
     archive_size: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class NodeView:
     id: str
     name: str
@@ -118,8 +120,10 @@ def _raw(columns: list[Any]) -> tuple[list[Any], list[tuple[int, Callable[[Any],
         if converter is None:
             selected.append(column)
         else:
-            # A type without result processing: the driver's value as it comes.
-            selected.append(type_coerce(column, String()).label(f"raw_{index}"))
+            # A type without result processing: the driver's value as it comes. JSON as its text, so that a row is
+            # hashable on PostgreSQL too (psycopg would decode it into lists).
+            raw = cast(column, Text()) if kind is JSON else type_coerce(column, String())
+            selected.append(raw.label(f"raw_{index}"))
             converters.append((index, converter))
     return selected, converters
 
@@ -158,18 +162,26 @@ def records(session: Session, node_ids: Sequence[str]) -> tuple[dict[str, NodeVi
     latest: dict[str, VersionView] = {}
     # Through the session's connection: plain rows, without the ORM's execution and loading layers (half the cost).
     for row in session.connection().execute(_records_statement(), {"ids": list(set(node_ids))}).all():
-        values = list(row)
-        for index, converter in _CONVERTERS:
-            values[index] = converter(values[index])
-        node = _node(values)
+        node, version = _views(tuple(row))
         nodes[node.id] = node
-        if values[_N + _P] is not None:
-            latest[node.id] = VersionView(*values[_N + _P :])
+        if version is not None:
+            latest[node.id] = version
     return nodes, latest
 
 
-def _node(values: Sequence[Any]) -> NodeView:
-    return NodeView(*values[:_N], publisher=PublisherView(*values[_N : _N + _P]))  # type: ignore[misc]
+# Rows read again unchanged are most of a registry's reads (Manager pages through everything, the frontend asks for
+# the same nodes); their views are kept, keyed by every value read, so a changed row is a new key and never stale.
+# A node's row and views take about 4 KB and what the serializer keeps of it about 2 KB: at most some 70 MB.
+VIEWS_KEPT = 12_000
+
+
+@lru_cache(maxsize=VIEWS_KEPT)
+def _views(raw: tuple[Any, ...]) -> tuple[NodeView, VersionView | None]:
+    values = list(raw)
+    for index, converter in _CONVERTERS:
+        values[index] = converter(values[index])
+    node = NodeView(*values[:_N], publisher=PublisherView(*values[_N : _N + _P]))  # type: ignore[misc]
+    return node, (VersionView(*values[_N + _P :]) if values[_N + _P] is not None else None)
 
 
 def in_order(node_ids: Sequence[str], found: Mapping[str, NodeView]) -> list[NodeView]:

@@ -3,13 +3,17 @@ the service we replace."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from functions.registry.common.nodes import NodePage
 from shared import releases, wire
 from shared.db.models import PersonalAccessToken, User
+from shared.http.responses import dumps
 from shared.ports import BlobStore
-from shared.repositories.views import NodeRecord, PublisherRecord, VersionRecord
+from shared.repositories.views import VIEWS_KEPT, NodeRecord, NodeView, PublisherRecord, VersionRecord, VersionView
 
 
 def version(v: VersionRecord, blobs: BlobStore, *, include_reason: bool = True) -> dict[str, Any]:
@@ -96,18 +100,27 @@ def node(
 
 
 def node_page(page: NodePage, blobs: BlobStore, *, with_publisher: bool, translations: bool = False) -> dict[str, Any]:
-    nodes = [
-        node(
-            n,
-            page.latest.get(n.id),
-            blobs,
-            with_publisher=with_publisher,
-            include_reason=False,
-            translations=translations,
-        )
-        for n in page.nodes
-    ]
+    nodes: list[Any] = []
+    for n in page.nodes:
+        latest = page.latest.get(n.id)
+        if isinstance(n, NodeView) and (latest is None or isinstance(latest, VersionView)):
+            nodes.append(_listed(n, latest, blobs, with_publisher, translations))  # type: ignore[arg-type]  # by identity
+        else:  # an ORM row may change under us: written afresh
+            nodes.append(
+                node(n, latest, blobs, with_publisher=with_publisher, include_reason=False, translations=translations)
+            )
     return wire.node_page(nodes, page.total, page.page, page.limit)
+
+
+@lru_cache(maxsize=VIEWS_KEPT)
+def _listed(
+    n: NodeView, latest: VersionView | None, blobs: BlobStore, with_publisher: bool, translations: bool
+) -> orjson.Fragment:
+    """A listed node as written, kept per view: a view is immutable and read rows share theirs (views._views), so a
+    node unchanged since the last page that showed it costs a lookup instead of its serialisation."""
+    data = node(n, latest, blobs, with_publisher=with_publisher, include_reason=False, translations=translations)
+    # Copied to its exact size: orjson's own bytes keep their writing buffer (8 KB or more for a 1.5 KB node).
+    return orjson.Fragment(bytes(memoryview(dumps(data))))
 
 
 def token(t: PersonalAccessToken, *, value: str | None = None) -> dict[str, Any]:
