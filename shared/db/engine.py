@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -27,6 +29,9 @@ class Pool:
     size: int = 5
     overflow: int = 5
     timeout: float = 10.0
+    # A PostgreSQL connection left idle this long is pinged before use (the server, a proxy or a failover may have
+    # closed it); one used a moment ago is not: a ping on every checkout cost a round trip per request.
+    ping_after_idle: float = 10.0
 
 
 def make_engine(url: str, *, foreign_keys: bool = True, pool: Pool = Pool()) -> Engine:
@@ -40,11 +45,33 @@ def make_engine(url: str, *, foreign_keys: bool = True, pool: Pool = Pool()) -> 
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **sizes)
         event.listen(engine, "connect", lambda conn, rec: _sqlite_pragmas(conn, rec, foreign_keys=foreign_keys))
         return engine
-    engine = create_engine(url, pool_pre_ping=True, **sizes)
+    engine = create_engine(url, **sizes)
+    _ping_when_idle(engine, pool.ping_after_idle)
     parsed = make_url(url)
     if (parsed.username or "").endswith(".iam") and not parsed.password:
         _use_iam_tokens(engine)
     return engine
+
+
+def _ping_when_idle(engine: Engine, after: float) -> None:
+    """Check a pooled connection idle for `after` seconds as it is handed out; a dead one is replaced by a fresh
+    connection (the pool retries on DisconnectionError), so the request never meets it."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < after:
+            return  # new, or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("an idle connection was closed") from exc
+        if not alive:
+            raise DisconnectionError("an idle connection was closed")
 
 
 def _use_iam_tokens(engine: Engine) -> None:
